@@ -97,6 +97,56 @@ class Platform:
         spec = self.project.config.engine
         return make_engine(spec.kind, threads=spec.threads, memory_limit=spec.memory_limit)
 
+    @property
+    def gate(self):
+        """The contract gate every lane applies before committing (pass-through without contracts)."""
+        from headwater.lanes.gate import PassThroughGate
+
+        return PassThroughGate()
+
+    # Capabilities: each is a service object built on this facade, in its own package.
+    @cached_property
+    def contracts(self):
+        from headwater.contracts.service import ContractService
+
+        return ContractService(self)
+
+    @cached_property
+    def observe(self):
+        from headwater.observe.service import ObserveService
+
+        return ObserveService(self)
+
+    @cached_property
+    def lineage(self):
+        from headwater.lineage.service import LineageService
+
+        return LineageService(self)
+
+    @cached_property
+    def diagnosis(self):
+        from headwater.diagnose.service import DiagnoseService
+
+        return DiagnoseService(self)
+
+    @cached_property
+    def cost(self):
+        from headwater.cost.service import CostService
+
+        return CostService(self)
+
+    @cached_property
+    def streaming(self):
+        from headwater.lanes.streaming.service import StreamingService
+
+        return StreamingService(self)
+
+    @cached_property
+    def cdc(self):
+        from headwater.lanes.cdc.service import CdcService
+
+        return CdcService(self)
+
     def validate(self) -> Project:
         """Load and check the whole project (raises SpecErrors listing every problem)."""
         return self.project

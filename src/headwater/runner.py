@@ -84,7 +84,7 @@ class DagRunner:
     def _context(self, step_id: str, meter: ResourceMeter) -> StepContext:
         p = self.platform
         return StepContext(p.project, p.lakehouse, p.ledger, p.engine, p.clock, meter,
-                           self.run_id, step_id, self._emit)
+                           self.run_id, step_id, self._emit, gate=p.gate)
 
     def _emit(self, event: dict) -> None:
         with self._emit_lock:

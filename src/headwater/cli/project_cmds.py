@@ -57,52 +57,32 @@ def validate(project: ProjectOpt = None, json: JsonOpt = False) -> None:
 def demo(
     directory: Annotated[Path, typer.Argument(help="Folder for the demo project.")] = Path("headwater-demo"),
     scale: Annotated[float, typer.Option(help="Data scale: 1 is about 100k orders.", min=0.001)] = 1.0,
+    stage: Annotated[Optional[list[str]], typer.Option(help="Run only these demo stages.")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Scaffold the e-commerce example (if needed), run every product and summarise what was built."""
+    """Scaffold the e-commerce example (if needed), build it, and show each capability at work."""
+    from headwater.demo import run_stages
+
     directory = project or directory
     started = time.perf_counter()
     if not (directory / "headwater.yaml").exists():
         _scaffold(directory, "ecommerce", scale, 7)
     hw = platform(directory)
-    from headwater.cli.run_cmds import run as run_command
-
-    try:
-        run_command(products=None, partition=None, full_refresh=False, upstream=False,
-                    project=directory, json=False) if not json else None
-    except typer.Exit:
-        pass
-    result_steps = None
+    out = None if json else console()
+    results = run_stages(hw, out, only=stage)
+    summary = {"project": str(directory.resolve()), "seconds": round(time.perf_counter() - started, 2),
+               "stages": results}
     if json:
-        result_steps = hw.run(trigger="demo").to_dict()
-    statuses = hw.status()
-    total_rows = sum(s.rows or 0 for s in statuses)
-    summary = {
-        "project": str(directory.resolve()),
-        "products": len(statuses),
-        "succeeded": sum(s.last_status == "success" for s in statuses),
-        "rows": total_rows,
-        "warehouse": str(hw.lakehouse.warehouse),
-        "warehouse_bytes": _folder_bytes(Path(hw.lakehouse.warehouse)),
-        "seconds": round(time.perf_counter() - started, 2),
-    }
-    if json:
-        print_json({"summary": summary, "run": result_steps})
+        print_json(summary)
         return
-    out = console()
-    top = hw.query("SELECT country, sum(gross_revenue) AS revenue FROM fct_daily_revenue "
-                   "GROUP BY country ORDER BY revenue DESC LIMIT 5") \
-        if "fct_daily_revenue" in hw.project.products else None
-    out.print(f"\n[bold]headwater demo[/]: {summary['succeeded']}/{summary['products']} products built, "
-              f"{total_rows:,} rows, {human_bytes(summary['warehouse_bytes'])} of Iceberg tables "
-              f"in {summary['seconds']}s")
-    if top is not None:
-        out.print(table("revenue by country (top 5, from fct_daily_revenue)", top.column_names,
-                        [list(r.values()) for r in top.to_pylist()]))
-    out.print(f"try:\n  cd {directory}\n  headwater status\n"
+    out.print(f"\n[bold]headwater demo[/] done in {summary['seconds']}s: {directory}\n"
+              f"try:\n  cd {directory}\n  headwater status\n"
               "  headwater query \"SELECT * FROM fct_daily_revenue ORDER BY order_date DESC LIMIT 10\"\n"
               "  headwater snapshots fct_orders")
+    build = results.get("build")
+    if build and build.get("status") != "success":
+        raise typer.Exit(1)
 
 
 def _folder_bytes(path: Path) -> int:

@@ -50,6 +50,7 @@ class StepContext:
     run_id: str
     step_id: str
     emit: Any  # callable(event dict) -> None: records an OpenLineage event
+    gate: Any = None  # headwater.lanes.gate.Gate; None means PassThroughGate
 
 
 @dataclass

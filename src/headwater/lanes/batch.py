@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from headwater.errors import HeadwaterError, RunFailed, SpecError
 from headwater.lanes.base import StepContext, StepRequest, StepResult, StepStatus
+from headwater.lanes.gate import PassThroughGate
 from headwater.lanes.inputs import bind_inputs, dataset_for
 from headwater.ledger.openlineage import JobRef, run_event
 from headwater.ledger.store import StepMetrics
@@ -39,6 +40,14 @@ class BatchLane:
             t = time.perf_counter()
             output = _transform(ctx, session, product, request)
             timings["transform"] = time.perf_counter() - t
+            t = time.perf_counter()
+            gate = ctx.gate or PassThroughGate()
+            outcome = gate.apply(product, output, run_id=ctx.run_id, step_id=ctx.step_id)
+            timings["gate"] = time.perf_counter() - t
+            if outcome.blocked:
+                raise RunFailed(f"the contract blocked this batch: {outcome.message}",
+                                fix=f"see 'headwater contract check {product.name}'; nothing was committed")
+            output = outcome.passed
             t = time.perf_counter()
             mode, value = _write_mode(product, request, output)
             snapshot = ctx.lakehouse.write(

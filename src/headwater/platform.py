@@ -181,6 +181,7 @@ class Platform:
         """Run products (default: every batch product) in dependency order; never raises for a failed step."""
         order = self.plan(products, upstream)
         with self._run_lock():
+            self.lakehouse.catalog  # open (and create) the catalog once, before steps run in parallel
             self.ledger.reap_dead_runs()
             run_id = self.ledger.start_run(self.project.name, trigger, command,
                                            {"products": order, "partition": partition,

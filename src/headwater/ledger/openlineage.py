@@ -26,7 +26,7 @@ SCHEMA_URLS = {
     "errorMessage": _FACETS + "1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet",
     "jobType": _FACETS + "2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
     "ownership": _FACETS + "1-0-1/OwnershipJobFacet.json#/$defs/OwnershipJobFacet",
-    "parent": _FACETS + "1-1-0/ParentRunFacet.json#/$defs/ParentRunFacet",
+    "parent": _FACETS + "1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet",
     "processing_engine": _FACETS + "1-1-1/ProcessingEngineRunFacet.json#/$defs/ProcessingEngineRunFacet",
     "sql": _FACETS + "1-1-0/SQLJobFacet.json#/$defs/SQLJobFacet",
     "documentation": _FACETS + "1-1-0/DocumentationJobFacet.json#/$defs/DocumentationJobFacet",

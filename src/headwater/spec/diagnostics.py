@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -16,32 +16,31 @@ def spec_errors(exc: ValidationError, doc: YamlDoc, prefix: tuple[Any, ...],
     """One SpecError per pydantic error, located in ``doc`` under ``prefix``."""
     out = []
     for err in exc.errors(include_url=False):
-        loc = prefix + tuple(err["loc"])
-        key = str(err["loc"][-1]) if err["loc"] else None
+        rel = tuple(err["loc"])
+        while rel and rel[-1] in _TAGS:  # a model-level error: it belongs to the item itself
+            rel = rel[:-1]
+        err = {**err, "loc": rel}
+        loc = prefix + rel
+        if err["type"].startswith("union_tag"):  # point at the discriminating key itself
+            tag_key = "lane" if "lane" in str(err.get("ctx", {}).get("discriminator", "lane")) else "kind"
+            loc += (tag_key,)
+        key = str(loc[-1]) if loc else None
         message, fix = _explain(err, key, _model_at(model, err["loc"]))
         out.append(SpecError(message, location=doc.location(loc), fix=fix))
     return out
 
 
-def _model_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model class that owns the last key of ``loc`` (best effort, for suggestions)."""
-    current = model
-    for part in loc[:-1]:
-        if current is None:
-            return None
-        field = current.model_fields.get(str(part)) if isinstance(part, str) else None
-        if field is None:
-            variants = _variants(current)
-            match = next((v for v in variants if str(part) == _tag(v)), None)
-            if match is not None:
-                current = match
-            continue
-        current = _model_of(field.annotation)
-    return current
+_TAGS = {"batch", "streaming", "cdc", "file"}
 
 
-def _variants(model: Any) -> list[type[BaseModel]]:
-    return [a for a in getattr(model, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models inside an annotation (through Optional, Union, Annotated, list)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        found.extend(_models(arg))
+    return found
 
 
 def _tag(model: type[BaseModel]) -> str | None:
@@ -49,14 +48,25 @@ def _tag(model: type[BaseModel]) -> str | None:
     return field.default if field is not None and isinstance(field.default, str) else None
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
+def _model_at(root: Any, loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that owns the last key of ``loc`` (best effort, for suggestions)."""
+    candidates = _models(root)
+    for part in loc[:-1]:
+        if not candidates:
+            return None
+        tagged = [c for c in candidates if _tag(c) == part]
+        if tagged:
+            candidates = tagged
+            continue
+        if not isinstance(part, str):
+            continue
+        nxt: list[type[BaseModel]] = []
+        for model in candidates:
+            field = model.model_fields.get(part)
+            if field is not None:
+                nxt.extend(_models(field.annotation))
+        candidates = nxt
+    return candidates[0] if candidates else None
 
 
 def _explain(err: dict, key: str | None, owner: type[BaseModel] | None) -> tuple[str, str]:
@@ -88,6 +98,10 @@ def _explain(err: dict, key: str | None, owner: type[BaseModel] | None) -> tuple
         return f"{key!r} must be a list, got {type(err.get('input')).__name__}", \
             "write it as a YAML list: [a, b] or one '- item' per line"
     msg = err["msg"].removeprefix("Value error, ")
+    for marker in (": use ", ": write ", ": give ", ": add "):
+        if marker in msg:  # validators phrase messages as "<problem>: <what to do>"
+            problem, _, todo = msg.partition(marker)
+            return (f"{key!r}: {problem}" if key else problem), marker[2:] + todo
     return f"{key!r}: {msg}" if key else msg, _generic_fix(kind, msg)
 
 

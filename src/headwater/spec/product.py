@@ -39,9 +39,10 @@ class Transform(Strict):
     @model_validator(mode="after")
     def _exactly_one(self) -> "Transform":
         if (self.sql is None) == (self.python is None):
-            raise ValueError("give exactly one of 'sql: sql/<name>.sql' or 'python: file.py:function'")
+            raise ValueError("the transform names both or neither of sql and python: "
+                             "give exactly one of 'sql: sql/<name>.sql' or 'python: file.py:function'")
         if self.python is not None and ":" not in self.python:
-            raise ValueError("python transform must be 'file.py:function'")
+            raise ValueError("the python transform has no function: write it as 'file.py:function'")
         return self
 
 
@@ -94,7 +95,7 @@ class BatchProduct(ProductBase):
     @model_validator(mode="after")
     def _needs_transform(self) -> "BatchProduct":
         if self.transform is None:
-            raise ValueError("a batch product needs 'transform: {sql: sql/<name>.sql}'")
+            raise ValueError("a batch product needs a transform: add 'transform: {sql: sql/<name>.sql}'")
         return self
 
 

@@ -21,24 +21,32 @@ class YamlDoc:
         self.node = node
         self.data = _plain(node)
 
-    def line_of(self, loc: tuple[Any, ...]) -> int | None:
-        """The 1-based line of the deepest part of ``loc`` that exists in the file.
+    def resolve(self, loc: tuple[Any, ...]) -> tuple[int | None, tuple[Any, ...]]:
+        """The 1-based line of the deepest part of ``loc`` in the file, and the parts found.
 
         Parts that are not in the file (pydantic adds union tags such as ``'batch'``) are skipped.
         """
-        node, line = self.node, 1
+        node, line, found = self.node, 1, []
         for part in loc:
             if isinstance(node, CommentedMap) and part in node:
                 line = node.lc.key(part)[0] + 1
                 node = node[part]
+                found.append(part)
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
                 line = node.lc.item(part)[0] + 1
                 node = node[part]
-        return line
+                found.append(part)
+            elif isinstance(node, CommentedMap) and isinstance(part, str) and part == loc[-1]:
+                found.append(part)  # a missing key: name it, on the line of its parent
+        return line, tuple(found)
+
+    def line_of(self, loc: tuple[Any, ...]) -> int | None:
+        return self.resolve(loc)[0]
 
     def location(self, loc: tuple[Any, ...]) -> Location:
-        key = ".".join(str(p) for p in loc if _in_path(p)) or None
-        return Location(self.display, self.line_of(loc), key)
+        line, found = self.resolve(loc)
+        key = ".".join(str(p) for p in found) or None
+        return Location(self.display, line, key)
 
 
 def _in_path(part: Any) -> bool:

@@ -7,6 +7,7 @@ scan here and reading the listed data files themselves (decision 1).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,9 +70,14 @@ class Lakehouse:
         self.namespace = namespace
         self.catalog_name = catalog_name
         self._catalog = None
+        self._lock = threading.Lock()
 
     @property
     def catalog(self):
+        with self._lock:
+            return self._catalog or self._open()
+
+    def _open(self):
         if self._catalog is None:
             from pyiceberg.catalog.sql import SqlCatalog
 

@@ -57,10 +57,10 @@ def run(
         print_json(result.to_dict())
     else:
         rows = [[s.product, s.status.value, f"{s.rows_written:,}" if s.rows_written is not None else "",
-                 f"{s.seconds:.2f}s" if s.seconds is not None else "", s.snapshot_id or "",
+                 f"{s.seconds:.2f}s" if s.seconds is not None else "",
                  (s.error or "") + (f"\nfix: {s.fix}" if s.fix else "")] for s in result.steps]
         console().print(table(f"run {result.run_id}: {result.status}",
-                              ["product", "status", "rows", "time", "snapshot", "error"], rows))
+                              ["product", "status", "rows", "time", "error"], rows))
     if not result.ok:
         raise typer.Exit(1)
 

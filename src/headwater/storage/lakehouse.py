@@ -81,6 +81,9 @@ class Lakehouse:
         if self._catalog is None:
             from pyiceberg.catalog.sql import SqlCatalog
 
+            from headwater.storage.partition_split import install
+
+            install()
             warehouse = self.warehouse
             if "://" not in warehouse:
                 Path(warehouse).mkdir(parents=True, exist_ok=True)

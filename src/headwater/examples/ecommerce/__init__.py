@@ -1,0 +1,1 @@
+"""The ecommerce example: a template project (``project/``) and its raw-data generator."""

@@ -1,0 +1,65 @@
+"""The CLI end to end, as a user types it: init, validate, run, status, query, snapshots, runs, demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def hw(*args: str, cwd=None, ok: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "headwater.cli", *args], capture_output=True, text=True, cwd=cwd)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli") / "shop"
+    hw("init", str(root), "--scale", "0.02")
+    return root
+
+
+def test_init_validate_run_status_query(shop):
+    assert "ok" in hw("validate", "--project", str(shop)).stdout
+    report = json.loads(hw("validate", "--project", str(shop), "--json").stdout)
+    assert report["products"] >= 18 and report["sources"] >= 11
+    run = json.loads(hw("run", "--project", str(shop), "--json").stdout)
+    assert run["status"] == "success", [s for s in run["steps"] if s["status"] != "success"]
+    status = json.loads(hw("status", "--json", cwd=shop).stdout)
+    by = {s["product"]: s for s in status}
+    assert by["fct_orders"]["last_status"] == "success" and by["fct_orders"]["rows"] > 0
+    assert by["fct_orders"]["snapshot_id"]
+    rows = json.loads(hw("query", "SELECT count(*) AS n FROM fct_orders", "--json", cwd=shop).stdout)
+    assert rows[0]["n"] == by["fct_orders"]["rows"]
+    csv_out = hw("query", "SELECT country FROM dim_customers ORDER BY 1 LIMIT 2", "--csv", cwd=shop).stdout
+    assert csv_out.splitlines()[0] == "country"
+    snaps = json.loads(hw("snapshots", "fct_orders", "--json", cwd=shop).stdout)
+    first = snaps[0]["snapshot_id"]
+    assert json.loads(hw("query", "SELECT count(*) AS n FROM fct_orders", "--as-of", str(first), "--json",
+                         cwd=shop).stdout)[0]["n"] == rows[0]["n"]
+    runs = json.loads(hw("runs", "--json", cwd=shop).stdout)
+    assert runs[0]["status"] == "success" and runs[0]["rows_written"] > 0
+
+
+def test_errors_are_one_line_with_a_fix(shop):
+    proc = hw("run", "no_such_product", "--project", str(shop), ok=False)
+    assert proc.returncode == 1 and "Error: no product named 'no_such_product'" in proc.stderr
+    assert "fix:" in proc.stderr
+    proc = hw("query", "SELECT * FROM nope", "--project", str(shop), ok=False)
+    assert proc.returncode == 1 and "fix: tables are products and sources" in proc.stderr
+    proc = hw("status", "--project", str(shop.parent / "missing"), ok=False)
+    assert proc.returncode == 1 and "headwater init" in proc.stderr
+    proc = hw("init", str(shop), ok=False)
+    assert proc.returncode == 1 and "fix:" in proc.stderr
+
+
+def test_demo_builds_everything(tmp_path):
+    out = json.loads(hw("demo", str(tmp_path / "demo"), "--scale", "0.02", "--stage", "build", "--json").stdout)
+    build = out["stages"]["build"]
+    assert build["status"] == "success" and build["succeeded"] == build["products"] >= 18
+    assert build["rows"] > 0 and build["warehouse_bytes"] > 0

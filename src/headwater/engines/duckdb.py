@@ -46,6 +46,7 @@ class DuckDBSession:
         self.con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1,
                                           **({"memory_limit": memory_limit} if memory_limit else {})})
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # headwater draws its own progress
 
     def register_source(self, name: str, source: "FileSource", root: Path) -> InputStats:
         pattern = str(root / source.path)

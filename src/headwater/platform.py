@@ -213,8 +213,12 @@ class Platform:
                 ok.output_snapshot_id if ok else None, last.error if last and last.error else None))
         return out
 
-    def query(self, sql: str, as_of: str | None = None) -> pa.Table:
-        """Run DuckDB SQL over product tables by name (current snapshot, or ``as_of``)."""
+    def query(self, sql: str, as_of: str | None = None, *, channel: str = "query",
+              reader: str | None = None) -> pa.Table:
+        """Run DuckDB SQL over product tables by name (current snapshot, or ``as_of``).
+
+        The bytes of each product snapshot served are accounted for cost as ``channel``
+        (``query``; the HTTP API passes ``api``) and ``reader``."""
         from headwater.spec.sqlrefs import analyse
 
         reads = analyse(sql)
@@ -229,13 +233,17 @@ class Platform:
             raise NotFoundError(f"no product or source named {unknown[0]!r}",
                                 fix=f"tables are products and sources by name: {', '.join(sorted(known))}")
         session = self.engine.session()
+        served = []
         try:
             for name in sorted(reads.tables):
                 if name in self.project.products:
-                    session.register_plan(name, self.lakehouse.plan(name, as_of=as_of))
+                    served.append(self.lakehouse.plan(name, as_of=as_of))
+                    session.register_plan(name, served[-1])
                 elif name in self.project.sources:
                     session.register_source(name, self.project.sources[name], self.project.root)
-            return session.query(sql)
+            result = session.query(sql)
+            self.cost.record_reads(served, channel=channel, reader=reader)
+            return result
         finally:
             session.close()
 

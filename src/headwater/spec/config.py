@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from headwater.spec.cost import CostConfig
 from headwater.spec.types import Duration, Identifier
 
 
@@ -86,6 +87,7 @@ class ProjectConfig(Strict):
     ledger: LedgerSpec = Field(default_factory=LedgerSpec)
     engine: EngineSpec = Field(default_factory=EngineSpec)
     run: RunSpec = Field(default_factory=RunSpec)
+    cost: CostConfig = Field(default_factory=CostConfig, description="Rates, storage classes and budgets (docs/cost.md).")
 
     def all_tiers(self) -> dict[str, TierSpec]:
         tiers = {name: TierSpec.model_validate(t) for name, t in DEFAULT_TIERS.items()}

@@ -1,0 +1,126 @@
+"""``Platform.cost``: showback, trends, budgets, waste and retention over one project.
+
+Each report reads the ledger and the table metadata afresh (the service lives as long as the
+platform object, which may be a long-running server), prices it with the project's cost model
+(``cost:`` in headwater.yaml, documented defaults) and returns data; shells format it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from headwater.cost.attribution import GROUPS, CostLine, attribute, roll_up
+from headwater.cost.schema import ReadRow
+from headwater.cost.usage import Usage, load_usage
+from headwater.errors import HeadwaterError
+
+
+@dataclass
+class Showback:
+    by: str
+    start: datetime
+    end: datetime
+    currency: str
+    lines: list[CostLine]
+    total: float
+
+    def to_dict(self) -> dict:
+        return {"by": self.by, "start": self.start.isoformat(), "end": self.end.isoformat(),
+                "currency": self.currency, "total_cost": self.total,
+                "lines": [line.to_dict() for line in self.lines]}
+
+
+@dataclass
+class Trend:
+    by: str
+    bucket: timedelta
+    buckets: list[datetime]
+    series: dict[str, list[float]]
+    growth: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"by": self.by, "bucket_seconds": self.bucket.total_seconds(),
+                "buckets": [b.isoformat() for b in self.buckets], "series": self.series,
+                "growth": self.growth}
+
+
+class CostService:
+    def __init__(self, platform) -> None:
+        self.platform = platform
+
+    @property
+    def config(self):
+        return self.platform.project.config.cost
+
+    def usage(self) -> Usage:
+        return load_usage(self.platform)
+
+    # reads served ----------------------------------------------------------
+    def record_reads(self, plans, channel: str = "query", reader: str | None = None) -> None:
+        """Account the bytes of each scanned snapshot served to a reader (query, api, ...)."""
+        now = self.platform.clock.now()
+        rows = [ReadRow(product=p.table, snapshot_id=p.snapshot_id, channel=channel, reader=reader,
+                        rows=p.record_count, bytes=p.bytes, read_at=now) for p in plans]
+        if rows:
+            with Session(self.platform.ledger.engine) as session, session.begin():
+                session.add_all(rows)
+
+    # showback --------------------------------------------------------------
+    def showback(self, by: str = "product", period: timedelta = timedelta(days=30),
+                 usage: Usage | None = None, end: datetime | None = None) -> Showback:
+        if by not in GROUPS:
+            raise HeadwaterError(f"cannot group cost by {by!r}", fix=f"use --by {'|'.join(GROUPS)}")
+        usage = usage or self.usage()
+        end = end or usage.now
+        start = end - period
+        lines = attribute(self.platform.project, usage, start, end)
+        total = math.fsum(line.total_cost for line in lines)
+        return Showback(by, start, end, self.config.currency, roll_up(lines, by), total)
+
+    def trend(self, by: str = "product", period: timedelta = timedelta(days=90),
+              bucket: timedelta = timedelta(days=7), usage: Usage | None = None) -> Trend:
+        """Cost per bucket over ``period``, and a growth ranking: the last half vs the first half."""
+        if bucket <= timedelta(0) or bucket > period:
+            raise HeadwaterError("the bucket must be positive and no longer than the period",
+                                 fix="e.g. headwater cost trend --period 90d --bucket 7d")
+        usage = usage or self.usage()
+        count = max(int(period / bucket), 1)
+        first = usage.now - bucket * count
+        starts = [first + bucket * i for i in range(count)]
+        series: dict[str, list[float]] = {}
+        for i, start in enumerate(starts):
+            for line in roll_up(attribute(self.platform.project, usage, start, start + bucket), by):
+                series.setdefault(line.key, [0.0] * count)[i] = line.total_cost
+        half = count // 2 or 1
+        growth = []
+        for key, values in series.items():
+            before, after = math.fsum(values[:half]), math.fsum(values[-half:])
+            growth.append({"key": key, "before": before, "after": after,
+                           "growth": (after - before) / before if before else None})
+        growth.sort(key=lambda g: (g["growth"] is None, -(g["growth"] or 0), -g["after"]))
+        return Trend(by, bucket, starts, series, growth)
+
+    # budgets, waste, retention live in their own modules ---------------------
+    def budgets(self, send: bool = True, usage: Usage | None = None):
+        from headwater.cost.budgets import evaluate_budgets
+
+        return evaluate_budgets(self, usage or self.usage(), send=send)
+
+    def waste(self, unread_after: timedelta | None = None, usage: Usage | None = None):
+        from headwater.cost.waste import find_waste
+
+        return find_waste(self, usage or self.usage(), unread_after or self.config.unread_after)
+
+    def retention_plan(self, products: list[str] | None = None):
+        from headwater.cost.retention import plan_retention
+
+        return plan_retention(self, products)
+
+    def retention_apply(self, products: list[str] | None = None):
+        from headwater.cost.retention import apply_retention
+
+        return apply_retention(self, products)

@@ -1,0 +1,120 @@
+"""What was used, loaded once per report: ledger steps, reads served, and table file sets.
+
+A ``Usage`` is a frozen picture of the ledger and the lakehouse at one moment; attribution
+prices any window of it, so a trend of twelve buckets reads the metadata once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from headwater.cost.schema import ReadRow
+from headwater.cost.storage import TableFiles, table_files
+
+RUN_STATUSES = ("success", "failed")
+
+
+@dataclass(frozen=True)
+class StepUse:
+    product: str
+    status: str
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    cpu_seconds: float
+    peak_memory_bytes: int
+    rows_written: int
+    bytes_read: int
+    output_snapshot_id: int | None
+    input_bytes: dict[str, int]  # product input -> bytes of the snapshot the step read
+
+    @property
+    def wall_seconds(self) -> float:
+        if self.started_at is None or self.finished_at is None:
+            return 0.0
+        return max((self.finished_at - self.started_at).total_seconds(), 0.0)
+
+    @property
+    def queued_seconds(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return max((self.started_at - self.queued_at).total_seconds(), 0.0)
+
+
+@dataclass(frozen=True)
+class ServedRead:
+    product: str
+    channel: str
+    reader: str | None
+    bytes: int
+    rows: int
+    read_at: datetime
+
+
+@dataclass
+class Usage:
+    now: datetime
+    steps: list[StepUse] = field(default_factory=list)
+    reads: list[ServedRead] = field(default_factory=list)
+    tables: dict[str, TableFiles] = field(default_factory=dict)
+
+    def steps_in(self, start: datetime, end: datetime, product: str | None = None) -> list[StepUse]:
+        return [s for s in self.steps if start < s.queued_at <= end
+                and (product is None or s.product == product)]
+
+    def reads_in(self, start: datetime, end: datetime) -> list[ServedRead]:
+        return [r for r in self.reads if start < r.read_at <= end]
+
+
+def load_usage(platform) -> Usage:
+    """Read the ledger and every product table's metadata as of ``platform.clock.now()``."""
+    project, ledger = platform.project, platform.ledger
+    rows = [s for s in ledger.steps() if s.product in project.products]
+    step_times = {s.step_id: s.finished_at for s in rows if s.finished_at is not None}
+    tables: dict[str, TableFiles] = {}
+    for name in project.products:
+        if platform.lakehouse.exists(name):
+            tables[name] = table_files(platform.lakehouse.load(name), name, step_times)
+    usage = Usage(platform.clock.now(), tables=tables)
+    for row in rows:
+        if row.status not in RUN_STATUSES:
+            continue
+        usage.steps.append(StepUse(
+            row.product, row.status, row.queued_at, row.started_at, row.finished_at,
+            float(row.cpu_seconds or 0.0), int(row.peak_memory_bytes or 0),
+            int(row.rows_written or 0), int(row.bytes_read or 0), row.output_snapshot_id,
+            _input_bytes(project, tables, row.input_snapshots or {}, int(row.bytes_read or 0))))
+    with Session(ledger.engine) as session:
+        for r in session.scalars(select(ReadRow)):
+            usage.reads.append(ServedRead(r.product, r.channel, r.reader, int(r.bytes), int(r.rows),
+                                          r.read_at))
+    return usage
+
+
+def _input_bytes(project, tables: dict[str, TableFiles], inputs: dict[str, str],
+                 bytes_read: int) -> dict[str, int]:
+    """Bytes a step read from each product input: that snapshot's data files when still live;
+    otherwise the rest of the step's ``bytes_read``, split evenly among the inputs not found."""
+    known: dict[str, int] = {}
+    unknown: list[str] = []
+    sources_bytes_unknown = any(name not in project.products for name in inputs)
+    for name, version in inputs.items():
+        if name not in project.products:
+            continue
+        snap = None
+        if name in tables and str(version).lstrip("-").isdigit():
+            snap = next((s for s in tables[name].snapshots if s.snapshot_id == int(version)), None)
+        if snap is not None:
+            known[name] = sum(size for path, size in snap.files.items() if path in snap.data_files)
+        else:
+            unknown.append(name)
+    if unknown:
+        rest = max(bytes_read - sum(known.values()), 0)
+        share = len(unknown) + (1 if sources_bytes_unknown else 0)
+        for name in unknown:
+            known[name] = rest // share
+    return known

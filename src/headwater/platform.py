@@ -100,9 +100,7 @@ class Platform:
     @property
     def gate(self):
         """The contract gate every lane applies before committing (pass-through without contracts)."""
-        from headwater.lanes.gate import PassThroughGate
-
-        return PassThroughGate()
+        return self.contracts.gate
 
     # Capabilities: each is a service object built on this facade, in its own package.
     @cached_property

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from headwater.errors import HeadwaterError, RunFailed, SpecError
 from headwater.lanes.base import StepContext, StepRequest, StepResult, StepStatus
+from headwater.contracts.conservation import conservation, written_rows
 from headwater.lanes.gate import PassThroughGate
 from headwater.lanes.inputs import bind_inputs, dataset_for
 from headwater.ledger.openlineage import JobRef, run_event
@@ -42,7 +43,11 @@ class BatchLane:
             timings["transform"] = time.perf_counter() - t
             t = time.perf_counter()
             gate = ctx.gate or PassThroughGate()
-            outcome = gate.apply(product, output, run_id=ctx.run_id, step_id=ctx.step_id)
+            transform_out = output.num_rows
+            position = (f"{product.partitioning.column}={request.partition}"
+                        if request.partition and product.partitioning else None)
+            outcome = gate.apply(product, output, run_id=ctx.run_id, step_id=ctx.step_id,
+                                 source_position=position)
             timings["gate"] = time.perf_counter() - t
             if outcome.blocked:
                 raise RunFailed(f"the contract blocked this batch: {outcome.message}",
@@ -70,7 +75,12 @@ class BatchLane:
                               cpu_seconds=round(usage.cpu_seconds, 4),
                               peak_memory_bytes=usage.peak_memory_bytes,
                               input_snapshots=bound.snapshots, output_snapshot_id=snapshot.snapshot_id,
-                              data_time=data_time, details={"mode": mode, "timings": timings})
+                              data_time=data_time, details={
+                                  "mode": mode, "timings": timings, **outcome.details,
+                                  "conservation": conservation(
+                                      bound.rows, transform_out, output.num_rows,
+                                      outcome.quarantined.num_rows if outcome.quarantined is not None else 0,
+                                      written_rows(snapshot, output.num_rows))})
         t = time.perf_counter()
         finished = ctx.ledger.finish_step(ctx.step_id, "success", metrics)
         out = dataset_for(ctx, product.name, rows=output.num_rows, size=bytes_written,

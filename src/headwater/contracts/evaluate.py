@@ -1,0 +1,94 @@
+"""Run a check plan on a batch or a table: schema checks on the Arrow schema, then one query."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from headwater.contracts.duckdb_compiler import (BATCH, ROW_ID, Verdict, compile_plan, q,
+                                                 run_compiled)
+from headwater.contracts.model import Severity
+from headwater.contracts.plan import Check, CheckPlan
+from headwater.contracts.results import CheckResult, CheckRun, CheckStatus, status_for
+from headwater.contracts.types import matches, parse_type, type_name
+from headwater.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from headwater.storage.lakehouse import Lakehouse
+
+
+def schema_results(plan: CheckPlan, schema: pa.Schema) -> list[CheckResult]:
+    """Declared columns present with a matching type (block); extra columns per the contract."""
+    have = {f.name: f.type for f in schema if f.name != ROW_ID}
+    out = []
+    for column in plan.contract.columns:
+        check = Check(f"{column.name}.schema", "schema", Severity.BLOCK, (column.name,),
+                      reason=f"{column.name} must be {column.type}")
+        if column.name not in have:
+            out.append(CheckResult(check, CheckStatus.FAILED, message=f"column {column.name!r} is missing"))
+        elif not matches(parse_type(column.type), have[column.name]):
+            actual = type_name(have[column.name])
+            out.append(CheckResult(check, CheckStatus.FAILED, observed=actual,
+                                   message=f"column {column.name!r} is {actual}, the contract says {column.type}"))
+        else:
+            out.append(CheckResult(check, CheckStatus.PASSED))
+    extra_sev = plan.contract.extra_columns
+    if extra_sev is not None and plan.contract.columns:
+        declared = {c.name for c in plan.contract.columns}
+        extra = sorted(n for n in have if n not in declared)
+        sev = Severity.WARN if extra_sev is Severity.QUARANTINE else extra_sev
+        check = Check("schema.extra_columns", "schema", sev, tuple(extra),
+                      reason="columns not in the contract")
+        out.append(CheckResult(check, status_for(check, bool(extra)), observed=extra,
+                               message=f"not in the contract: {', '.join(extra)}" if extra else ""))
+    return out
+
+
+def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse: "Lakehouse",
+             now: datetime, rows: int | None = None, row_ids: bool = True, samples: int = 5,
+             existing: str | None = None, relation: str = BATCH) -> tuple[CheckRun, Verdict | None]:
+    """Every check of ``plan`` over ``relation`` (already registered in ``session``)."""
+    schema = schema_results(plan, relation_schema)
+    missing = {r.check.columns[0] for r in schema if r.check.id.endswith(".schema")
+               and r.status is CheckStatus.FAILED and r.observed is None}
+    results = list(schema)
+    runnable, skipped = [], []
+    for check in plan.checks:
+        if check.kind == "references":
+            try:
+                ref_plan = lakehouse.plan(check.params["product"])
+            except NotFoundError:
+                skipped.append(CheckResult(check, CheckStatus.ERROR,
+                                           message=f"{check.params['product']!r} has no table to check against"))
+                continue
+            session.register_plan(f"__hw_ref_{check.params['product']}", ref_plan)
+        if set(check.columns) & missing or (check.kind == "references" and
+                                            set(check.params["key"]) - set(_names(session, check))):
+            skipped.append(CheckResult(check, CheckStatus.ERROR if check.columns and
+                                       not set(check.columns) & missing else CheckStatus.SKIPPED,
+                                       message="a column it needs is missing"))
+            continue
+        runnable.append(check)
+    sub = replace(plan, checks=tuple(runnable))
+    session.con.execute(f"CREATE OR REPLACE TEMP VIEW batch AS SELECT * FROM {relation}")
+    masked = frozenset(c.name for c in plan.contract.columns if c.pii)
+    compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples,
+                            existing=existing, masked=masked)
+    verdict = run_compiled(session, compiled, now)
+    order = {c.id: i for i, c in enumerate(plan.checks)}
+    body = sorted(verdict.results + skipped, key=lambda r: order[r.check.id])
+    run = CheckRun(plan.product, plan.version, verdict.rows if rows is None else rows, results + body)
+    return run, verdict
+
+
+def _names(session, check: Check) -> list[str]:
+    view = f"__hw_ref_{check.params['product']}"
+    return [r[0] for r in session.con.execute(f"DESCRIBE {q(view)}").fetchall()]
+
+
+def with_row_ids(batch: pa.Table) -> pa.Table:
+    return batch.append_column(ROW_ID, pa.array(np.arange(batch.num_rows, dtype=np.int64)))

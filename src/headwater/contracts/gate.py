@@ -1,0 +1,99 @@
+"""The contract gate: one pass over a batch, then write / quarantine / block.
+
+Every lane calls ``apply`` before its commit (lanes/gate.py holds the interface). A product
+without a contract passes through. Quarantined rows are written here, idempotently per batch
+key, before the lane commits the passing rows; a blocked batch writes nothing at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from headwater.contracts import quarantine
+from headwater.contracts.duckdb_compiler import BATCH, BITS, ROW_ID
+from headwater.contracts.evaluate import evaluate, with_row_ids
+from headwater.contracts.model import Severity
+from headwater.lanes.gate import GateOutcome
+
+if TYPE_CHECKING:
+    from headwater.contracts.service import ContractService
+
+
+class ContractGate:
+    """The real gate: enforces each product's contract at ingress."""
+
+    def __init__(self, service: "ContractService") -> None:
+        self.service = service
+
+    def apply(self, product, batch: pa.Table, *, run_id: str, step_id: str,
+              source_position: str | None = None, existing: pa.Table | None = None) -> GateOutcome:
+        plan = self.service.plan_for(product.name)
+        self.service.deprecation.record_reads(product, run_id=run_id, step_id=step_id)
+        if plan is None:
+            return GateOutcome(passed=batch)
+        stop = self.service.deprecation.write_blocked(plan.contract)
+        if stop is not None:
+            return GateOutcome(passed=batch.slice(0, 0), blocked=True, message=stop,
+                               details={"contract": {"version": plan.version, "blocked_by": "deprecation"}})
+        platform = self.service.platform
+        session = platform.engine.session()
+        try:
+            session.register_arrow(BATCH, with_row_ids(batch))
+            if existing is not None:
+                session.register_arrow("__hw_existing", existing)
+            run, verdict = evaluate(session, plan, batch.schema, lakehouse=platform.lakehouse,
+                                    now=platform.clock.now(), samples=3,
+                                    existing="__hw_existing" if existing is not None else None)
+        finally:
+            session.close()
+        details = {"contract": {"version": plan.version, "rows_in": batch.num_rows,
+                                "checks": [_summary(r) for r in run.results if r.failing]}}
+        failures = run.failures()
+        if run.blocking:
+            why = "; ".join(f"{r.check.id}: {r.message or r.check.reason}" +
+                            (f" ({r.failed_rows} rows)" if r.failed_rows else "") for r in run.blocking)
+            return GateOutcome(passed=batch.slice(0, 0), blocked=True, message=why,
+                               rule_failures=failures, details=details)
+        bits = _quarantine_bits(verdict.row_checks)
+        hit = np.zeros(len(verdict.failing_rows), dtype=bool)
+        for word, mask in enumerate(bits):
+            if mask:
+                hit |= (verdict.failing_masks[word] & mask) != 0
+        positions = np.nonzero(hit)[0]
+        bad_rows = verdict.failing_rows[positions]
+        keep = np.ones(batch.num_rows, dtype=bool)
+        keep[bad_rows] = False
+        passed = batch.filter(pa.array(keep)) if len(bad_rows) else batch
+        quarantined = batch.take(pa.array(bad_rows, pa.int64())) if len(bad_rows) else None
+        keys, per_row = quarantine.batch_keys(product, batch, source_position)
+        rows = quarantine.build_rows(quarantined if quarantined is not None else batch.slice(0, 0),
+                                     positions, verdict, per_row, run_id=run_id, step_id=step_id,
+                                     source_position=source_position, version=plan.version,
+                                     now=platform.clock.now())
+        if rows.num_rows or platform.lakehouse.exists(quarantine.table_name(product.name)):
+            snap = quarantine.write(platform.lakehouse, product.name, rows, keys,
+                                    {"run-id": run_id, "step-id": step_id,
+                                     "source-position": source_position or ""})
+            details["contract"]["quarantine_snapshot_id"] = snap
+        details["contract"].update(passed=passed.num_rows, quarantined=len(bad_rows), batch_keys=keys)
+        return GateOutcome(passed=passed, quarantined=quarantined, blocked=False,
+                           message=None, rule_failures=failures, details=details)
+
+
+def _quarantine_bits(checks) -> list[int]:
+    words = [0] * ((len(checks) + BITS - 1) // BITS)
+    for i, check in enumerate(checks):
+        if check.severity is Severity.QUARANTINE:
+            words[i // BITS] |= 1 << (i % BITS)
+    return words
+
+
+def _summary(result) -> dict:
+    return {"id": result.check.id, "severity": result.check.severity.value,
+            "status": result.status.value, "failed_rows": result.failed_rows}
+
+
+__all__ = ["ContractGate", "ROW_ID"]

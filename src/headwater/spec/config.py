@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from headwater.spec.alerting import AlertingConfig
 from headwater.spec.cost import CostConfig
 from headwater.spec.types import Duration, Identifier
 
@@ -88,6 +89,7 @@ class ProjectConfig(Strict):
     engine: EngineSpec = Field(default_factory=EngineSpec)
     run: RunSpec = Field(default_factory=RunSpec)
     cost: CostConfig = Field(default_factory=CostConfig, description="Rates, storage classes and budgets (docs/cost.md).")
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig, description="Alert sinks and incident grouping (docs/slos.md).")
 
     def all_tiers(self) -> dict[str, TierSpec]:
         tiers = {name: TierSpec.model_validate(t) for name, t in DEFAULT_TIERS.items()}

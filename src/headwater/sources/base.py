@@ -54,6 +54,11 @@ class Source(Protocol):
 
 
 SOURCES: dict[str, str] = {}  # kind -> "module:Class"; each source module adds its line
+SOURCES["inbox"] = "headwater.sources.inbox:InboxSource"
+SOURCES["redis"] = "headwater.sources.redis_streams:RedisStreamSource"
+SOURCES["nats"] = "headwater.sources.nats_jetstream:NatsJetStreamSource"
+SOURCES["kafka"] = "headwater.sources.kafka:KafkaSource"
+SOURCES["fault"] = "headwater.sources.fault:FaultSource"
 
 
 def make_source(kind: str, **options) -> Source:

@@ -1,0 +1,282 @@
+"""The consumer loop: micro-batches committed exactly once, acknowledged after the commit.
+
+One micro-batch: decoded chunks up to ``max_batch_rows`` or ``max_batch_seconds`` -> event
+times -> watermark (late or not, record by record) -> late policy -> contract gate -> dedupe
+-> (quarantine commit) -> ONE Iceberg commit of the good rows whose snapshot summary holds the
+source positions, watermark, partition clocks and counts -> ``source.commit(positions)`` ->
+windows. A crash anywhere leaves either the previous commit (replay from its positions, and the
+same records are judged the same way) or the new one (the ack is merely repeated).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from headwater.errors import RunFailed
+from headwater.lanes.gate import PassThroughGate
+from headwater.lanes.streaming import killpoints
+from headwater.lanes.streaming.decode import TS, align, micros
+from headwater.lanes.streaming.reader import Chunk, ChunkReader
+from headwater.lanes.streaming.state import (DedupeState, StreamState, Watermarks, from_us,
+                                             position_key)
+from headwater.lanes.streaming.steps import COUNTERS, StepRecorder
+
+if TYPE_CHECKING:
+    from headwater.platform import Platform
+
+IDLE_POLL_SECONDS = 0.2
+
+
+@dataclass
+class RunStats:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    started: float = field(default_factory=time.monotonic)
+    snapshot_id: int | None = None
+    watermark_us: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        seconds = max(time.monotonic() - self.started, 1e-9)
+        wm = from_us(self.watermark_us)
+        return {**self.counts, "seconds": round(seconds, 3), "snapshot_id": self.snapshot_id,
+                "events_per_second": round(self.counts["rows_in"] / seconds, 1),
+                "watermark": wm.isoformat() if wm else None}
+
+
+class StreamConsumer:
+    def __init__(self, platform: "Platform", product, source, *, run_id: str, steps: StepRecorder,
+                 gate=None, progress: Callable[[RunStats], None] | None = None) -> None:
+        self.platform = platform
+        self.product = product
+        self.spec = product.stream
+        self.name = product.name
+        self.quarantine_name = f"{product.name}__quarantine"
+        self.lh = platform.lakehouse
+        self.source = source
+        self.gate = gate or PassThroughGate()
+        self.run_id = run_id
+        self.steps = steps
+        self.progress = progress
+        self.stats = RunStats()
+        self.reader = ChunkReader(source, self.spec.event_time)
+
+    # restart -----------------------------------------------------------------
+    def restore(self) -> StreamState:
+        """Resume from the last committed snapshot: positions, watermark, dedupe state, fence."""
+        state, schema = StreamState(), None
+        if self.lh.exists(self.name):
+            table = self.lh.load(self.name)
+            schema = table.schema().as_arrow()
+            snap = self.lh.current(self.name)
+            if snap is not None:
+                state = StreamState.from_summary(snap.summary)
+        self.state = state
+        self.reader.schema = schema
+        self.watermarks = Watermarks(self.spec.allowed_lateness, self.spec.idle_timeout,
+                                     self.platform.clock, state.partition_max, state.watermark_us)
+        self.dedupe = DedupeState(self.spec.dedupe.key, self.spec.dedupe.window) if self.spec.dedupe else None
+        if self.dedupe is not None and schema is not None:
+            self._rebuild_dedupe(schema)
+        self.reader.set_fence(self._quarantine_fence())
+        self.source.seek(state.positions)
+        from headwater.lanes.streaming.windows import WindowEmitter
+
+        self.windows = WindowEmitter(self.platform, self.product) if self.spec.windows else None
+        return state
+
+    def _rebuild_dedupe(self, schema: pa.Schema) -> None:
+        cutoff = self.dedupe.cutoff(self.state.watermark_us)
+        missing = [c for c in self.dedupe.columns + [self.spec.event_time] if c not in schema.names]
+        if missing:
+            return
+        cols = ", ".join(f'"{c}"' for c in self.dedupe.columns)
+        where = f' WHERE "{self.spec.event_time}" >= TIMESTAMPTZ \'{from_us(cutoff).isoformat()}\'' \
+            if cutoff is not None else ""
+        session = self.platform.engine.session()
+        try:
+            session.register_plan("committed", self.lh.plan(self.name))
+            rows = session.query(f'SELECT {cols}, "{self.spec.event_time}" AS __et FROM committed{where}')
+        finally:
+            session.close()
+        self.dedupe.load(self.dedupe.keys_of(rows), micros(rows.column("__et").cast(TS)).tolist())
+
+    def _quarantine_fence(self) -> dict[str, str] | None:
+        if not self.lh.exists(self.quarantine_name):
+            return None
+        snap = self.lh.current(self.quarantine_name)
+        q = StreamState.from_summary(snap.summary).positions if snap else {}
+        ahead = any(position_key(v) > position_key(self.state.positions.get(p, "-1")) for p, v in q.items())
+        return q if ahead else None
+
+    # the loop ------------------------------------------------------------------
+    def run(self, until_idle: float | None = None, max_events: int | None = None) -> RunStats:
+        idle_since = time.monotonic()
+        while max_events is None or self.stats.counts["rows_in"] < max_events:
+            limit = self.spec.max_batch_rows
+            if max_events is not None:
+                limit = min(limit, max_events - self.stats.counts["rows_in"])
+            chunks = self._collect(limit)
+            if chunks:
+                self._process(chunks)
+                idle_since = time.monotonic()
+            else:
+                self.watermarks.advance_idle()
+                if self.windows is not None and self.watermarks.watermark != self.stats.watermark_us:
+                    self._emit_windows([])
+                if until_idle is not None and time.monotonic() - idle_since >= until_idle:
+                    break
+            if self.progress is not None:
+                self.progress(self.stats)
+        return self.stats
+
+    def _collect(self, limit: int) -> list[Chunk]:
+        chunks, rows, first = [], 0, 0.0
+        fenced = self.reader.fence is not None
+        while True:
+            if chunks:
+                positions = _merge([c.positions for c in chunks])
+                if fenced:
+                    if self.reader.fence_reached(positions):
+                        return chunks
+                elif rows >= limit or time.monotonic() - first >= self.spec.max_batch_seconds:
+                    return chunks
+                timeout = max(0.0, self.spec.max_batch_seconds - (time.monotonic() - first))
+            else:
+                timeout = min(self.spec.max_batch_seconds, IDLE_POLL_SECONDS)
+            chunk = self.reader.read(max(1, limit - rows), timeout)
+            if chunk is None:
+                if not chunks:
+                    return chunks
+                if fenced and not self.reader.has_pending:
+                    continue  # the fence is not reached yet: the records up to it must come back
+                continue
+            if not chunks:
+                first = time.monotonic()
+            chunks.append(chunk)
+            rows += len(chunk)
+
+    def _process(self, chunks: list[Chunk]) -> None:
+        spec, counts = self.spec, dict.fromkeys(COUNTERS, 0)
+        skip_quarantine = self.reader.fence is not None
+        self.reader.set_fence(None)
+        table = pa.concat_tables([c.table for c in chunks], promote_options="permissive") \
+            if len(chunks) > 1 else chunks[0].table
+        partitions = [p for c in chunks for p in c.partitions]
+        positions = {**self.state.positions, **_merge([c.positions for c in chunks])}
+        counts["rows_in"] = table.num_rows
+        table = align(table, self.reader.schema, spec.event_time)
+        if spec.event_time not in table.column_names:
+            table = table.append_column(spec.event_time, pa.nulls(table.num_rows, TS))
+        valid = pc.is_valid(table.column(spec.event_time)).to_numpy(zero_copy_only=False)
+        quarantine = []
+        if not valid.all():
+            counts["bad_event_time"] = int((~valid).sum())
+            quarantine.append(_reason(table.filter(~valid),
+                                      f"missing or unreadable event time field {spec.event_time!r}"))
+            table = table.filter(valid)
+            partitions = [p for p, ok in zip(partitions, valid) if ok]
+        ets = micros(table.column(spec.event_time)) if table.num_rows else np.zeros(0, "int64")
+        watermark_before = self.watermarks.watermark
+        late = self.watermarks.observe(partitions, ets) if len(ets) else np.zeros(0, bool)
+        late_rows = table.filter(late) if late.any() else None
+        candidates = table if spec.late_policy == "update" or late_rows is None else table.filter(~late)
+        outcome = self.gate.apply(self.product, candidates, run_id=self.run_id, step_id=self.steps.step_id,
+                                  source_position=json.dumps(positions, sort_keys=True))
+        killpoints.reach("gate")
+        if outcome.blocked:
+            raise RunFailed(f"the contract blocked a micro-batch of {self.name!r}: {outcome.message}",
+                            fix=f"see 'headwater contract check {self.name}'; nothing was committed or "
+                                "acknowledged, so the records are read again after the fix")
+        passed = outcome.passed
+        if outcome.quarantined is not None and outcome.quarantined.num_rows:
+            counts["gate_quarantined"] = outcome.quarantined.num_rows
+            quarantine.append(_reason(outcome.quarantined, outcome.message or "contract rule failed"))
+        if self.dedupe is not None and passed.num_rows:
+            keep = self.dedupe.first_seen(self.dedupe.keys_of(passed), micros(passed.column(spec.event_time)))
+            counts["duplicates"] += int((~keep).sum())
+            passed = passed.filter(keep) if not keep.all() else passed
+        if late_rows is not None and self.dedupe is not None and spec.late_policy != "update":
+            dup = self.dedupe.contains(self.dedupe.keys_of(late_rows))  # replays, not late news
+            counts["duplicates"] += int(dup.sum())
+            late_rows = late_rows.filter(~dup)
+        if late_rows is not None:
+            counts["late"] = late_rows.num_rows if spec.late_policy != "update" else int(late.sum())
+            if spec.late_policy == "drop":
+                counts["late_dropped"] = late_rows.num_rows
+            elif spec.late_policy == "quarantine" and late_rows.num_rows:
+                counts["late_quarantined"] = late_rows.num_rows
+                quarantine.append(_reason(late_rows, "late: event time behind the watermark "
+                                          f"{from_us(watermark_before).isoformat() if watermark_before else ''}"
+                                          f" (allowed lateness {spec.allowed_lateness})"))
+        if self.dedupe is not None:
+            self.dedupe.evict(self.watermarks.watermark)
+        late_days: list[str] = []
+        if spec.late_policy == "update" and late.any():
+            counts["late_updated"] = int(late.sum())
+            late_days = sorted({d.isoformat() for d in pc.unique(
+                table.filter(late).column(spec.event_time).cast(pa.date32())).to_pylist()})
+        self._commit(passed, quarantine, positions, counts, late_days, skip_quarantine)
+
+    def _commit(self, passed, quarantine, positions, counts, late_days, skip_quarantine) -> None:
+        state = self.state
+        state.positions = positions
+        state.watermark_us = self.watermarks.watermark
+        state.partition_max = dict(self.watermarks.partition_max)
+        state.batch += 1
+        for k, v in counts.items():
+            if v:
+                state.totals[k] = state.totals.get(k, 0) + v
+        ids = {"run-id": self.run_id, "step-id": self.steps.step_id or ""}
+        if quarantine and not skip_quarantine:
+            rows = pa.concat_tables(quarantine, promote_options="permissive")
+            self.lh.write(self.quarantine_name, rows, mode="append",
+                          properties={**ids, **state.to_summary()})
+            killpoints.reach("quarantine-commit")
+        killpoints.reach("write")
+        props = {**ids, **state.to_summary()}
+        if late_days:
+            props["stream.late-days"] = json.dumps(late_days)
+        snap = self.lh.write(self.name, passed, mode="append", properties=props)
+        killpoints.reach("committed")
+        self.source.commit(positions)
+        killpoints.reach("ack")
+        if self.reader.schema is None or len(passed.schema) and not set(passed.schema.names) <= set(self.reader.schema.names):
+            self.reader.schema = self.lh.load(self.name).schema().as_arrow()
+        counts["written"] = passed.num_rows
+        counts["batches"] = 1
+        counts["bytes_written"] = int(snap.summary.get("added-files-size", 0) or 0)
+        self.stats.snapshot_id = snap.snapshot_id
+        self.stats.watermark_us = state.watermark_us
+        if self.windows is not None:
+            counts["windows_emitted"] = self._emit_windows(late_days)
+        for k, v in counts.items():
+            self.stats.counts[k] += v
+        self.steps.record(counts, {"snapshot_id": snap.snapshot_id, "positions": positions,
+                                   "watermark": from_us(state.watermark_us).isoformat() if state.watermark_us else None,
+                                   "watermark_dt": from_us(state.watermark_us),
+                                   "dedupe_keys": len(self.dedupe) if self.dedupe else 0})
+
+    def _emit_windows(self, late_days: list[str]) -> int:
+        emitted = self.windows.emit(self.watermarks.watermark, late_days)
+        killpoints.reach("window")
+        self.stats.watermark_us = self.watermarks.watermark
+        return emitted
+
+
+def _merge(dicts: list[dict[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for d in dicts:
+        out.update(d)
+    return out
+
+
+def _reason(table: pa.Table, reason: str) -> pa.Table:
+    if "_hw_reason" in table.column_names:
+        return table
+    return table.append_column("_hw_reason", pa.array([reason] * table.num_rows, pa.string()))

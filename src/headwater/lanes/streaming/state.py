@@ -1,0 +1,198 @@
+"""The lane's state, and how it rides in the Iceberg snapshot summary of each micro-batch.
+
+Everything needed to resume exactly where the last commit left off is in that commit's summary:
+the source positions, the watermark, the newest event time per source partition, the batch
+number and running counts. The dedupe state is *derived* from the committed table: the keys of
+the rows whose event time is within the dedupe window of the committed watermark. It is evicted
+with the same rule at the end of every batch, so the state rebuilt after a crash equals the state
+at the commit (durable, bounded, and consistent by construction).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+
+import numpy as np
+
+from headwater.clock import Clock
+from headwater.spec.types import parse_duration
+
+KEY = "stream."
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def to_us(when: datetime) -> int:
+    return (when - EPOCH) // timedelta(microseconds=1)
+
+
+def from_us(us: int | None) -> datetime | None:
+    return None if us is None else EPOCH + timedelta(microseconds=int(us))
+
+
+def position_key(position: str) -> tuple[int, ...]:
+    """Positions compare in order: inbox offsets, NATS/Kafka sequences, Redis ids ('ms-seq')."""
+    try:
+        return tuple(int(p) for p in position.split("-"))
+    except ValueError:
+        return (0,)
+
+
+@dataclass
+class StreamState:
+    positions: dict[str, str] = field(default_factory=dict)
+    watermark_us: int | None = None
+    partition_max: dict[str, int] = field(default_factory=dict)
+    batch: int = 0
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, str]) -> "StreamState":
+        get = lambda k, d: summary.get("headwater." + KEY + k, d)  # noqa: E731
+        wm = get("watermark-us", "")
+        return cls(json.loads(get("positions", "{}")), int(wm) if wm else None,
+                   {k: int(v) for k, v in json.loads(get("partition-max", "{}")).items()},
+                   int(get("batch", "0")), json.loads(get("totals", "{}")))
+
+    def to_summary(self) -> dict[str, str]:
+        return {KEY + "positions": json.dumps(self.positions, sort_keys=True),
+                KEY + "watermark-us": "" if self.watermark_us is None else str(self.watermark_us),
+                KEY + "watermark": from_us(self.watermark_us).isoformat() if self.watermark_us else "",
+                KEY + "partition-max": json.dumps(self.partition_max, sort_keys=True),
+                KEY + "batch": str(self.batch),
+                KEY + "totals": json.dumps(self.totals, sort_keys=True)}
+
+
+class Watermarks:
+    """Watermark = min over active partitions of (newest event time - allowed lateness).
+
+    It advances record by record, so whether a record is late does not depend on how records
+    were cut into batches. A partition not heard from for ``idle_timeout`` (on the injected
+    clock) stops holding the watermark back. The watermark never goes backwards.
+    """
+
+    def __init__(self, lateness: timedelta, idle_timeout: timedelta, clock: Clock,
+                 partition_max: dict[str, int], watermark_us: int | None) -> None:
+        self.lateness = parse_duration(lateness) // timedelta(microseconds=1)
+        self.idle = parse_duration(idle_timeout)
+        self.clock = clock
+        self.partition_max = dict(partition_max)
+        now = clock.now()
+        self.last_seen = {p: now for p in partition_max}
+        self.watermark = watermark_us
+
+    def _global(self, exclude: str | None = None) -> int | None:
+        now = self.clock.now()
+        active = [m for p, m in self.partition_max.items()
+                  if p != exclude and now - self.last_seen[p] <= self.idle]
+        pool = active or ([m for p, m in self.partition_max.items() if p != exclude] if exclude is None
+                          else [])
+        return min(pool) - self.lateness if pool else None
+
+    def advance_idle(self) -> None:
+        """Re-evaluate the watermark as partitions go idle (called when no records arrive)."""
+        candidate = self._global()
+        if candidate is not None and (self.watermark is None or candidate > self.watermark):
+            self.watermark = candidate
+
+    def observe(self, partitions: list[str], ets: np.ndarray) -> np.ndarray:
+        """Mark each record late (behind the watermark before it) and advance the watermark."""
+        late = np.zeros(len(ets), dtype=bool)
+        now = self.clock.now()
+        for p in set(partitions):
+            self.last_seen[p] = now
+        if len(set(partitions)) == 1:
+            return self._observe_one(partitions[0], ets)
+        wm = self.watermark
+        for i, (p, et) in enumerate(zip(partitions, ets.tolist())):
+            if wm is not None and et < wm:
+                late[i] = True
+            if et > self.partition_max.get(p, et - 1):
+                self.partition_max[p] = et
+                candidate = self._global()
+                if candidate is not None and (wm is None or candidate > wm):
+                    wm = candidate
+        self.watermark = wm
+        return late
+
+    def _observe_one(self, p: str, ets: np.ndarray) -> np.ndarray:
+        others = self._global(exclude=p)
+        start = self.partition_max.get(p)
+        running = np.maximum.accumulate(ets)
+        if start is not None:
+            running = np.maximum(running, start)
+        before = np.empty_like(ets)
+        before[0] = start if start is not None else np.iinfo(np.int64).min + self.lateness
+        before[1:] = running[:-1]
+        wm_before = before - self.lateness
+        if others is not None:
+            wm_before = np.minimum(wm_before, others)
+        if self.watermark is not None:
+            wm_before = np.maximum(wm_before, self.watermark)
+        late = ets < wm_before
+        if start is None:
+            late[0] = self.watermark is not None and ets[0] < self.watermark
+        self.partition_max[p] = int(running[-1])
+        candidate = self._global()
+        if candidate is not None and (self.watermark is None or candidate > self.watermark):
+            self.watermark = candidate
+        return late
+
+
+class DedupeState:
+    """Keys first seen within ``window`` of the watermark; older keys are evicted."""
+
+    def __init__(self, columns: list[str], window: timedelta) -> None:
+        self.columns = columns
+        self.window = parse_duration(window) // timedelta(microseconds=1)
+        self.seen: dict[Any, int] = {}
+        self._heap: list[tuple[int, int, Any]] = []
+        self._n = 0
+
+    def __len__(self) -> int:
+        return len(self.seen)
+
+    def keys_of(self, table) -> list:
+        cols = [table.column(c).to_pylist() for c in self.columns]
+        return cols[0] if len(cols) == 1 else list(zip(*cols))
+
+    def first_seen(self, keys: list, ets: np.ndarray) -> np.ndarray:
+        """Keep-mask: True for a key not seen before (it is remembered), False for a duplicate."""
+        keep = np.ones(len(keys), dtype=bool)
+        seen, heap = self.seen, self._heap
+        for i, (key, et) in enumerate(zip(keys, ets.tolist())):
+            if key in seen:
+                keep[i] = False
+            else:
+                seen[key] = et
+                self._n += 1
+                heapq.heappush(heap, (et, self._n, key))
+        return keep
+
+    def contains(self, keys: list) -> np.ndarray:
+        return np.fromiter((k in self.seen for k in keys), dtype=bool, count=len(keys))
+
+    def evict(self, watermark_us: int | None) -> int:
+        if watermark_us is None:
+            return 0
+        cutoff, heap, evicted = watermark_us - self.window, self._heap, 0
+        while heap and heap[0][0] < cutoff:
+            et, _, key = heapq.heappop(heap)
+            if self.seen.get(key) == et:
+                del self.seen[key]
+                evicted += 1
+        return evicted
+
+    def load(self, keys: Iterable, ets: Iterable[int]) -> None:
+        for key, et in zip(keys, ets):
+            if key not in self.seen:
+                self.seen[key] = et
+                self._n += 1
+                self._heap.append((et, self._n, key))
+        heapq.heapify(self._heap)
+
+    def cutoff(self, watermark_us: int | None) -> int | None:
+        return None if watermark_us is None else watermark_us - self.window

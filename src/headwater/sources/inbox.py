@@ -1,0 +1,277 @@
+"""The embedded inbox: a durable, bounded, append-only log of JSON lines inside the state folder.
+
+Layout of ``<state>/inbox/<product>/``::
+
+    seg-00000000000000000000.jsonl   segments, named by the global byte offset they start at
+    committed                        the offset acknowledged after the last Iceberg commit
+    lock                             writers append under an exclusive flock
+
+A record's position is the global byte offset just after its line, so "continue after P" is
+"read from byte P". Writers append whole lines with one write and an fsync before they return
+(the HTTP endpoint answers 202 only then); a torn tail left by a killed writer is cut back to the
+last newline by the next writer, and readers never see a line without its newline. The bound is
+on unacknowledged bytes: an append that would exceed it raises ``InboxFull`` (backpressure, 429),
+never buffers. Segments wholly below the committed offset are deleted on commit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from headwater.errors import HeadwaterError, TransientError
+from headwater.sources.base import Batch, Record
+
+PARTITION = "0"
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+
+
+class InboxFull(TransientError):
+    """The inbox holds as many unacknowledged bytes as its bound allows."""
+
+
+class BadPayload(HeadwaterError):
+    """An ingest payload that is not JSON objects (as an array or JSON lines)."""
+
+
+@dataclass(frozen=True)
+class Appended:
+    records: int
+    first_offset: int
+    end_offset: int
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+def encode_payload(payload: bytes | str | Iterable[dict]) -> tuple[bytes, int]:
+    """JSON lines (one compact object per line) from a JSON array, JSON lines, or dicts."""
+    if isinstance(payload, (bytes, str)):
+        text = payload.decode() if isinstance(payload, bytes) else payload
+        stripped = text.lstrip()
+        try:
+            if stripped.startswith("["):
+                items = json.loads(stripped)
+            else:
+                items = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadPayload(f"the payload is not JSON lines or a JSON array: {exc}",
+                             fix="send one JSON object per line, or one JSON array of objects") from None
+    else:
+        items = list(payload)
+    bad = next((i for i, item in enumerate(items) if not isinstance(item, dict)), None)
+    if bad is not None:
+        raise BadPayload(f"item {bad + 1} of the payload is a {type(items[bad]).__name__}, not an object",
+                         fix="each event must be a JSON object")
+    data = "".join(json.dumps(item, separators=(",", ":"), default=str) + "\n" for item in items)
+    return data.encode(), len(items)
+
+
+class Inbox:
+    """One product's inbox folder: appends (writers) and reads by offset (the consumer)."""
+
+    def __init__(self, directory: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                 segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = int(max_bytes)
+        self.segment_bytes = int(segment_bytes)
+
+    def segments(self) -> list[tuple[int, Path]]:
+        return sorted((int(p.stem[4:]), p) for p in self.dir.glob("seg-*.jsonl"))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.dir / "lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def committed(self) -> int:
+        try:
+            return int((self.dir / "committed").read_text().strip() or 0)
+        except FileNotFoundError:
+            segments = self.segments()
+            return segments[0][0] if segments else 0
+
+    def end(self) -> int:
+        """Offset just after the last complete line (what readers can see)."""
+        segments = self.segments()
+        if not segments:
+            return self.committed()
+        start, path = segments[-1]
+        return start + _complete_size(path)
+
+    def backlog_bytes(self) -> int:
+        return max(0, self.end() - self.committed())
+
+    def append(self, payload: bytes | str | Iterable[dict]) -> Appended:
+        """Append the events durably (fsync) or raise InboxFull / BadPayload; all or nothing."""
+        data, count = encode_payload(payload)
+        with self._locked():
+            start, path = self._tail()
+            size = path.stat().st_size if path.exists() else 0
+            end = start + size
+            backlog = end - self.committed()
+            if backlog + len(data) > self.max_bytes:
+                raise InboxFull(
+                    f"the inbox of {self.dir.name!r} holds {backlog:,} unacknowledged bytes; "
+                    f"{len(data):,} more would pass its bound of {self.max_bytes:,}",
+                    fix=f"run the consumer (headwater stream run {self.dir.name}) and retry later, "
+                        "or raise stream.source.options.max_bytes")
+            if size >= self.segment_bytes:
+                start, path, end = end, self.dir / f"seg-{end:020d}.jsonl", end
+            created = not path.exists()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if created:  # the new segment's name must survive a crash too
+                _fsync_dir(self.dir)
+        return Appended(count, end, end + len(data))
+
+    def _tail(self) -> tuple[int, Path]:
+        """The last segment, with a torn tail (a writer killed mid-line) cut to the last newline."""
+        segments = self.segments()
+        if not segments:
+            start = self.committed()
+            return start, self.dir / f"seg-{start:020d}.jsonl"
+        start, path = segments[-1]
+        complete = _complete_size(path)
+        if complete != path.stat().st_size:
+            os.truncate(path, complete)
+        return start, path
+
+    def read_lines(self, offset: int, max_records: int, max_bytes: int = 8 << 20) -> tuple[bytes, int, int]:
+        """Complete lines from ``offset``: (data, records, end offset); empty when caught up."""
+        for start, path in reversed(self.segments()):
+            if start <= offset:
+                break
+        else:
+            segments = self.segments()
+            if not segments:
+                return b"", 0, offset
+            start, path = segments[0]
+            offset = max(offset, start)
+        with open(path, "rb") as fh:
+            fh.seek(offset - start)
+            data = fh.read(max_bytes)
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            nxt = [s for s, _ in self.segments() if s > offset]
+            if nxt and not data:  # this segment is finished; continue in the next one
+                return self.read_lines(nxt[0], max_records, max_bytes)
+            return b"", 0, offset
+        data = data[:cut]
+        count = data.count(b"\n")
+        if count > max_records:
+            idx = -1
+            for _ in range(max_records):
+                idx = data.index(b"\n", idx + 1)
+            data, count = data[:idx + 1], max_records
+        return data, count, offset + len(data)
+
+    def acknowledge(self, offset: int) -> None:
+        """Record ``offset`` as committed and delete segments wholly before it."""
+        with self._locked():
+            if offset <= self.committed() and (self.dir / "committed").exists():
+                return
+            tmp = self.dir / "committed.tmp"
+            tmp.write_text(str(offset))
+            os.replace(tmp, self.dir / "committed")
+            segments = self.segments()
+            for (start, path), (next_start, _) in zip(segments, segments[1:]):
+                if next_start <= offset:
+                    path.unlink(missing_ok=True)
+
+
+def _complete_size(path: Path) -> int:
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with open(path, "rb") as fh:
+        pos = size
+        while pos > 0:
+            step = min(65536, pos)
+            fh.seek(pos - step)
+            chunk = fh.read(step)
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                return pos - step + nl + 1
+            pos -= step
+    return 0
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class InboxSource:
+    """The Source over an inbox. ``SUPPORTS_JSON_LINES``: the lane may take raw lines and decode
+    them in Arrow (fast path) instead of one Python dict per record."""
+
+    KIND = "inbox"
+    SUPPORTS_JSON_LINES = True
+
+    def __init__(self, *, state_dir: str | Path, product: str, options: dict[str, Any] | None = None,
+                 **_spec: Any) -> None:
+        options = dict(options or {})
+        self.inbox = Inbox(Path(state_dir) / "inbox" / product,
+                           max_bytes=options.pop("max_bytes", DEFAULT_MAX_BYTES),
+                           segment_bytes=options.pop("segment_bytes", DEFAULT_SEGMENT_BYTES))
+        self.poll_seconds = float(options.pop("poll_seconds", 0.01))
+        if options:
+            raise HeadwaterError(f"unknown inbox options: {', '.join(sorted(options))}",
+                                 fix="the inbox takes max_bytes, segment_bytes and poll_seconds")
+        self.offset = self.inbox.committed()
+
+    def seek(self, positions: dict[str, str]) -> None:
+        self.offset = int(positions[PARTITION]) if PARTITION in positions else \
+            (self.inbox.segments()[0][0] if self.inbox.segments() else self.inbox.committed())
+
+    def read_lines(self, max_records: int, timeout_seconds: float) -> tuple[bytes, int, dict[str, str]]:
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            data, count, end = self.inbox.read_lines(self.offset, max_records)
+            if count or time.monotonic() >= deadline:
+                self.offset = end if count else self.offset
+                return data, count, ({PARTITION: str(end)} if count else {})
+            time.sleep(min(self.poll_seconds, max(0.0, deadline - time.monotonic())))
+
+    def read(self, max_records: int, timeout_seconds: float) -> Batch:
+        start = self.offset
+        data, count, positions = self.read_lines(max_records, timeout_seconds)
+        records, pos = [], start
+        for line in data.splitlines(keepends=True):
+            pos += len(line)
+            records.append(Record(json.loads(line), str(pos), PARTITION))
+        return Batch(records, positions)
+
+    def commit(self, positions: dict[str, str]) -> None:
+        if PARTITION in positions:
+            self.inbox.acknowledge(int(positions[PARTITION]))
+
+    def lag(self) -> dict[str, Any]:
+        end = self.inbox.end()
+        return {PARTITION: {"bytes": max(0, end - self.offset),
+                            "unacknowledged_bytes": max(0, end - self.inbox.committed())}}
+
+    def close(self) -> None:
+        pass

@@ -59,6 +59,8 @@ SOURCES["redis"] = "headwater.sources.redis_streams:RedisStreamSource"
 SOURCES["nats"] = "headwater.sources.nats_jetstream:NatsJetStreamSource"
 SOURCES["kafka"] = "headwater.sources.kafka:KafkaSource"
 SOURCES["fault"] = "headwater.sources.fault:FaultSource"
+SOURCES["postgres"] = "headwater.sources.postgres:PostgresSource"
+SOURCES["debezium"] = "headwater.sources.debezium:DebeziumFileSource"
 
 
 def make_source(kind: str, **options) -> Source:

@@ -37,8 +37,8 @@ class Lifecycle(str, enum.Enum):
 class Bounds(Strict):
     """Inclusive bounds unless ``exclusive`` (either side may be left out)."""
 
-    min: float | int | str | None = Field(default=None, description="Lower bound (a number, date or timestamp).")
-    max: float | int | str | None = Field(default=None, description="Upper bound.")
+    min: int | float | str | None = Field(default=None, description="Lower bound (a number, date or timestamp).")
+    max: int | float | str | None = Field(default=None, description="Upper bound.")
     exclusive: bool = Field(default=False, description="Exclude the bounds themselves.")
 
     @model_validator(mode="after")

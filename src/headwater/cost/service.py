@@ -105,10 +105,11 @@ class CostService:
         return Trend(by, bucket, starts, series, growth)
 
     # budgets, waste, retention live in their own modules ---------------------
-    def budgets(self, send: bool = True, usage: Usage | None = None):
+    def budgets(self, send: bool = True, usage: Usage | None = None, sinks=None):
+        """Budgets, actuals and forecasts this month; new 80%/100% alerts are sent once."""
         from headwater.cost.budgets import evaluate_budgets
 
-        return evaluate_budgets(self, usage or self.usage(), send=send)
+        return evaluate_budgets(self, usage or self.usage(), send=send, sinks=sinks)
 
     def waste(self, unread_after: timedelta | None = None, usage: Usage | None = None):
         from headwater.cost.waste import find_waste

@@ -12,6 +12,7 @@ from Iceberg's own timestamp for snapshots written outside headwater.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable
@@ -30,6 +31,7 @@ class SnapshotFiles:
     records: int
     data_files: frozenset[str]
     step_id: str | None
+    fingerprint: str  # of the content (per-file counts, sizes, partitions, bounds), not the paths
 
     @property
     def bytes(self) -> int:
@@ -87,7 +89,7 @@ class TableFiles:
 def table_files(table: "Table", name: str, step_times: dict[str, datetime]) -> TableFiles:
     """Read every live snapshot's file set from the table's metadata (manifests read once each)."""
     io = table.io
-    manifest_cache: dict[str, tuple[dict[str, int], int]] = {}
+    manifest_cache: dict[str, tuple[dict[str, int], int, list[str]]] = {}
     out = TableFiles(name)
     current = table.current_snapshot()
     out.current_id = current.snapshot_id if current else None
@@ -96,6 +98,7 @@ def table_files(table: "Table", name: str, step_times: dict[str, datetime]) -> T
         files: dict[str, int] = {snap.manifest_list: _length(io, snap.manifest_list)}
         data: set[str] = set()
         records = 0
+        digests: list[str] = []
         for manifest in snap.manifests(io):
             files[manifest.manifest_path] = manifest.manifest_length
             if manifest.manifest_path not in manifest_cache:
@@ -103,20 +106,33 @@ def table_files(table: "Table", name: str, step_times: dict[str, datetime]) -> T
                 manifest_cache[manifest.manifest_path] = (
                     {e.data_file.file_path: e.data_file.file_size_in_bytes for e in entries},
                     sum(e.data_file.record_count for e in entries
-                        if e.data_file.content.value == 0))
-            entry_files, entry_records = manifest_cache[manifest.manifest_path]
+                        if e.data_file.content.value == 0),
+                    [_digest(e.data_file) for e in entries])
+            entry_files, entry_records, entry_digests = manifest_cache[manifest.manifest_path]
             files.update(entry_files)
             data.update(entry_files)
             records += entry_records
+            digests.extend(entry_digests)
         props = snap.summary.additional_properties if snap.summary else {}
         step_id = props.get(SUMMARY_PREFIX + "step-id")
         when = step_times.get(step_id) if step_id else None
         if when is None:
             when = datetime.fromtimestamp(snap.timestamp_ms / 1000, tz=timezone.utc)
+        fingerprint = hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()[:16]
         out.snapshots.append(SnapshotFiles(snap.snapshot_id, when, files, records,
-                                           frozenset(data), step_id))
+                                           frozenset(data), step_id, fingerprint))
     out.snapshots.sort(key=lambda s: s.committed_at)
     return out
+
+
+def _digest(data_file) -> str:
+    """A file's content identity without its path: rewriting the same rows gives the same digest."""
+    parts = (data_file.content.value, data_file.record_count, data_file.file_size_in_bytes,
+             repr(data_file.partition), sorted((data_file.value_counts or {}).items()),
+             sorted((data_file.null_value_counts or {}).items()),
+             sorted((data_file.lower_bounds or {}).items()),
+             sorted((data_file.upper_bounds or {}).items()))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def _length(io, path: str) -> int:

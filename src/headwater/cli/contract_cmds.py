@@ -1,0 +1,185 @@
+"""headwater contract check|diff|compat|lint|import|export, and headwater quarantine list|show|replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from headwater.cli.output import JsonOpt, ProjectOpt, console, platform, print_json, table
+
+contract_app = typer.Typer(help="Data contracts: check, change control, interop.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Rows diverted by contracts: list, show, replay.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(contract_app, name="contract")
+    app.add_typer(quarantine_app, name="quarantine")
+
+
+@contract_app.command("check")
+def check(product: Annotated[str, typer.Argument(help="Product whose table to check.")],
+          as_of: Annotated[Optional[str], typer.Option(help="Snapshot id or ISO time.")] = None,
+          samples: Annotated[int, typer.Option(help="Failing rows shown per rule.")] = 5,
+          project: ProjectOpt = None, json: JsonOpt = False) -> None:
+    """Validate a table's current data: each rule with status, failure count and sample rows."""
+    run = platform(project).contracts.check(product, as_of=as_of, samples=samples)
+    if json:
+        print_json(run.to_dict())
+    else:
+        out = console()
+        rows = [[r.check.id, r.check.kind, r.check.severity.value, _status(r.status.value),
+                 f"{r.failed_rows:,}" if r.check.level != "schema" else "", r.message or ""]
+                for r in run.results]
+        out.print(table(f"{product} contract {run.version} over {run.rows:,} rows",
+                        ["rule", "kind", "severity", "status", "failing", "detail"], rows))
+        for r in run.results:
+            if r.samples:
+                out.print(f"[bold]{r.check.id}[/] samples: {r.samples}", soft_wrap=True)
+    raise typer.Exit(0 if run.passed else 1)
+
+
+def _status(value: str) -> str:
+    return {"passed": "[green]passed[/]", "failed": "[red]failed[/]", "warned": "[yellow]warned[/]",
+            "error": "[red]error[/]"}.get(value, value)
+
+
+@contract_app.command("diff")
+def diff(base: Annotated[str, typer.Option(help="Git ref to compare with.")] = "HEAD",
+         project: ProjectOpt = None, json: JsonOpt = False) -> None:
+    """Classify every contract change since BASE; a breaking change without a major bump fails."""
+    from headwater.contracts.diff import diff_project
+
+    report = diff_project(platform(project), base)
+    if json:
+        print_json(report.to_dict())
+    else:
+        out = console()
+        for c in report.contracts:
+            mark = "[red]ERROR[/]" if c.error else ("[yellow]breaking[/]" if c.breaking else "[green]ok[/]")
+            out.print(f"{mark} {c.product}: {c.old_version or '-'} -> {c.new_version or '-'}")
+            for ch in c.changes:
+                out.print(f"    {'BREAKING' if ch.breaking else 'non-breaking'}: {ch.what} ({ch.reason})",
+                          markup=False, soft_wrap=True)
+            if c.error:
+                out.print(f"    {c.error}", markup=False)
+            for a in c.affected:
+                out.print(f"    affects {a['kind']} {a['name']} (owner {a.get('owner') or '?'})", markup=False)
+        if not report.contracts:
+            out.print("no contract changed")
+    raise typer.Exit(1 if report.failed else 0)
+
+
+@contract_app.command("compat")
+def compat(new: Annotated[Path, typer.Argument(help="The new schema or contract.")],
+           old: Annotated[list[Path], typer.Argument(help="Older versions, newest first.")],
+           format: Annotated[str, typer.Option("--format", help="avro, jsonschema or headwater.")] = "avro",
+           mode: Annotated[str, typer.Option(help="BACKWARD, FORWARD, FULL, *_TRANSITIVE or NONE.")] = "BACKWARD",
+           json: JsonOpt = False) -> None:
+    """Schema Registry compatibility between NEW and OLD (and OLDER) documents."""
+    from headwater.contracts.compat import check_files
+
+    result = check_files(format, mode, new, old)
+    if json:
+        print_json(result.to_dict())
+    else:
+        out = console()
+        out.print("[green]compatible[/]" if result.compatible else "[red]incompatible[/]")
+        for m in result.messages:
+            out.print(f"  {m}", markup=False, soft_wrap=True)
+    raise typer.Exit(0 if result.compatible else 1)
+
+
+@contract_app.command("lint")
+def lint(file: Annotated[Path, typer.Argument(help="A headwater, ODCS v3 or DCS contract file.")],
+         json: JsonOpt = False) -> None:
+    """Validate a contract file against its schema, with file:line messages."""
+    from headwater.contracts.lint import lint_file
+
+    report = lint_file(file)
+    if json:
+        print_json(report.to_dict())
+    else:
+        out = console()
+        out.print(f"{file}: {report.format} — " + ("[green]valid[/]" if report.valid else "[red]invalid[/]"))
+        for p in report.problems:
+            out.print(f"  {p}", markup=False, soft_wrap=True)
+    raise typer.Exit(0 if report.valid else 1)
+
+
+@contract_app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="An ODCS v3 or DCS 1.x file.")],
+            format: Annotated[str, typer.Option("--format", help="odcs or dcs.")] = "odcs",
+            out: Annotated[Optional[Path], typer.Option(help="Write here (default: stdout).")] = None,
+            product: Annotated[Optional[str], typer.Option(help="Which schema object/model to import.")] = None) -> None:
+    """Convert an ODCS v3 or DCS contract into a headwater contract."""
+    from headwater.contracts.interop import import_file
+
+    text = import_file(file, format, product)
+    if out:
+        out.write_text(text)
+        console(stderr=True).print(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@contract_app.command("export")
+def export(product: Annotated[str, typer.Argument(help="Product whose contract to export.")],
+           format: Annotated[str, typer.Option("--format", help="odcs.")] = "odcs",
+           out: Annotated[Optional[Path], typer.Option(help="Write here (default: stdout).")] = None,
+           project: ProjectOpt = None) -> None:
+    """Export a product's contract as an Open Data Contract Standard v3 document."""
+    from headwater.contracts.interop import export_contract
+
+    text = export_contract(platform(project), product, format)
+    if out:
+        out.write_text(text)
+        console(stderr=True).print(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@quarantine_app.command("list")
+def q_list(product: Annotated[Optional[str], typer.Argument(help="One product (default: all).")] = None,
+           project: ProjectOpt = None, json: JsonOpt = False) -> None:
+    """Quarantined rows per product and rule."""
+    items = platform(project).contracts.quarantine_list(product)
+    if json:
+        print_json(items)
+        return
+    rows = [[i["product"], f"{i['rows']:,}", ", ".join(f"{k}: {v}" for k, v in i["rules"].items()),
+             i["newest"].isoformat(timespec="seconds")] for i in items]
+    console().print(table("quarantine", ["product", "rows", "rules", "newest"], rows))
+
+
+@quarantine_app.command("show")
+def q_show(product: Annotated[str, typer.Argument()],
+           rule: Annotated[Optional[str], typer.Option(help="Only rows that broke this rule.")] = None,
+           limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 20,
+           project: ProjectOpt = None, json: JsonOpt = False) -> None:
+    """Quarantined rows of PRODUCT with the rules they broke and why."""
+    rows = platform(project).contracts.quarantine_rows(product, rule, limit or None)
+    data = rows.to_pylist()
+    if json:
+        print_json(data)
+        return
+    cols = [c for c in rows.column_names if not c.startswith("_hw_")][:6]
+    out = [[r["_hw_id"], ", ".join(r["_hw_rules"]), "; ".join(r["_hw_reasons"]),
+            ", ".join(f"{c}={r[c]}" for c in cols)] for r in data]
+    console().print(table(f"{product}__quarantine", ["id", "rules", "reasons", "row"], out))
+
+
+@quarantine_app.command("replay")
+def q_replay(product: Annotated[str, typer.Argument()],
+             id: Annotated[Optional[list[str]], typer.Option("--id", help="Only these row ids.")] = None,
+             project: ProjectOpt = None, json: JsonOpt = False) -> None:
+    """Re-submit quarantined rows through the current contract; rows that pass move in exactly once."""
+    result = platform(project).contracts.replay(product, id or None)
+    if json:
+        print_json(result.to_dict())
+    else:
+        console().print(f"{product}: {result.moved} row(s) moved into the table, {result.still_failing} still "
+                        f"failing" + (" (resumed an interrupted replay)" if result.resumed else "")
+                        + (f"; blocked: {result.blocked}" if result.blocked else ""))
+    raise typer.Exit(1 if result.blocked else 0)

@@ -11,7 +11,7 @@ fires only when BOTH its long and its short window burn faster than the factor.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -39,7 +39,7 @@ WINDOWS: tuple[timedelta, ...] = tuple(sorted({w for r in RULES for w in (r.long
 
 class Series(Protocol):
     def counts(self, start: datetime, end: datetime) -> tuple[float, float]:
-        """(bad, total) events in [start, end)."""
+        """(bad, total) events in the window (start, end]."""
 
 
 @dataclass
@@ -56,7 +56,7 @@ class EventSeries:
         return cls([e[0] for e in events], [e[1] for e in events], [e[2] for e in events])
 
     def counts(self, start: datetime, end: datetime) -> tuple[float, float]:
-        lo, hi = bisect_left(self.times, start), bisect_left(self.times, end)
+        lo, hi = bisect_right(self.times, start), bisect_right(self.times, end)  # (start, end]
         total = sum(self.total[lo:hi])
         return total - sum(self.good[lo:hi]), total
 

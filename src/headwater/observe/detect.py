@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from headwater.observe.anomaly import Point, Score, score
 from headwater.observe.history import History, SliResult, Status
@@ -85,8 +85,8 @@ class SchemaChange:
 def schema_changes(table, product: str, commit_time=None) -> list[SchemaChange]:
     """New, missing and retyped columns between consecutive snapshots of an Iceberg table.
 
-    ``commit_time(snapshot_id)`` may give the commit time from the ledger (simulated clocks);
-    otherwise the snapshot's own timestamp is used.
+    ``commit_time(step_id)`` may give the commit time of the step that wrote a snapshot (from
+    the ledger, so simulated clocks hold); otherwise the snapshot's own timestamp is used.
     """
     schemas = table.schemas()
     previous = None
@@ -95,8 +95,10 @@ def schema_changes(table, product: str, commit_time=None) -> list[SchemaChange]:
         schema = schemas.get(snap.schema_id) if snap.schema_id is not None else table.schema()
         cols = {f.name: str(f.field_type) for f in schema.fields} if schema is not None else {}
         if previous is not None and cols != previous:
-            at = (commit_time(snap.snapshot_id) if commit_time else None) or \
-                datetime.fromtimestamp(snap.timestamp_ms / 1000).astimezone()
+            props = snap.summary.additional_properties if snap.summary else {}
+            step = props.get("headwater.step-id")
+            at = (commit_time(step) if commit_time and step else None) or \
+                datetime.fromtimestamp(snap.timestamp_ms / 1000, tz=timezone.utc)
             for name in cols.keys() - previous.keys():
                 out.append(SchemaChange(product, snap.snapshot_id, at, "new", name, None, cols[name]))
             for name in previous.keys() - cols.keys():

@@ -9,7 +9,7 @@ downstream of it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 
 @dataclass
@@ -47,11 +47,14 @@ def ancestors(project, node: str) -> set[str]:
     return seen
 
 
-def root_of(project, node: str, troubled: set[str]) -> str:
-    """The most upstream troubled node at or above ``node`` (ties: sources first, then by name)."""
+def root_of(project, node: str, troubled: set[str], first_bad: dict[str, datetime] | None = None) -> str:
+    """The most upstream troubled node at or above ``node``. When several branches are troubled
+    (a join of two broken inputs), the one whose trouble began first wins, then sources, then
+    the name."""
     candidates = [n for n in ancestors(project, node) | {node} if n in troubled]
     minimal = [n for n in candidates if not (ancestors(project, n) & troubled)]
-    minimal.sort(key=lambda n: (n not in project.sources, n))
+    never = datetime.max.replace(tzinfo=timezone.utc)
+    minimal.sort(key=lambda n: ((first_bad or {}).get(n) or never, n not in project.sources, n))
     return minimal[0] if minimal else node
 
 
@@ -75,7 +78,11 @@ def group(project, conditions: list[Condition], open_roots: set[str] = frozenset
     """Conditions by root. ``open_roots`` are roots of incidents still open within the window,
     so a downstream alert that fires after its upstream cause cleared still joins that incident."""
     troubled = {c.node for c in conditions} | set(open_roots)
+    first_bad: dict[str, datetime] = {}
+    for c in conditions:
+        if c.started_at is not None and (c.node not in first_bad or c.started_at < first_bad[c.node]):
+            first_bad[c.node] = c.started_at
     out: dict[str, list[Condition]] = {}
     for c in conditions:
-        out.setdefault(root_of(project, c.node, troubled), []).append(c)
+        out.setdefault(root_of(project, c.node, troubled, first_bad), []).append(c)
     return out

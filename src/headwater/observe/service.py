@@ -258,8 +258,7 @@ class ObserveService:
         self.project.product(product)
         if not self.platform.lakehouse.exists(product):
             return []
-        lookup = {s.output_snapshot_id: s.finished_at for s in self.platform.ledger.steps(product=product)
-                  if s.output_snapshot_id is not None}
+        lookup = {s.step_id: s.finished_at for s in self.platform.ledger.steps(product=product)}
         return detect.schema_changes(self.platform.lakehouse.load(product), product, lookup.get)
 
     def metrics(self, at: datetime | None = None) -> str:

@@ -52,7 +52,8 @@ class Mirror:
             return None
         from pyiceberg.io.pyarrow import schema_to_pyarrow
 
-        return schema_to_pyarrow(self.lakehouse.load(self.name).schema(), include_field_ids=False)
+        return iceberg_compatible(schema_to_pyarrow(self.lakehouse.load(self.name).schema(),
+                                                    include_field_ids=False))
 
     def apply(self, changes: list[Change], properties: dict[str, str], *,
               types: dict[str, pa.DataType] | None = None, replace: bool = False,

@@ -124,7 +124,7 @@ class CdcService:
         try:
             source, _ = self.open_source(product)
             try:
-                source.seek(positions)
+                getattr(source, "observe", source.seek)(positions)
                 lag = source.lag()
             finally:
                 source.close()

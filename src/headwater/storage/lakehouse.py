@@ -8,6 +8,7 @@ scan here and reading the listed data files themselves (decision 1).
 from __future__ import annotations
 
 import threading
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -84,6 +85,8 @@ class Lakehouse:
             from headwater.storage.partition_split import install
 
             install()
+            # an overwrite of partitions that do not exist yet is normal here, not a warning
+            warnings.filterwarnings("ignore", message="Delete operation did not match any records")
             warehouse = self.warehouse
             if "://" not in warehouse:
                 Path(warehouse).mkdir(parents=True, exist_ok=True)

@@ -98,7 +98,7 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
                     key=lambda s: s.queued_at)
         same = sum(1 for a, b in zip(ok, ok[1:])
                    if fingerprints[a.output_snapshot_id] == fingerprints[b.output_snapshot_id])
-        if same and same >= len(ok) // 2:
+        if same and same >= len(ok) // 2 and per_run > 0:
             add("unchanged", per_run * same * scale, per_run * same * scale,
                 f"{same} of {len(ok)} runs committed exactly the content of the run before",
                 "run it when its inputs change (schedule it on its inputs' freshness), or less often",
@@ -113,7 +113,7 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
             fastest, reader = min(needs)
             better = [(t.freshness, n) for n, t in project.tiers.items()
                       if promised < t.freshness <= fastest]
-            if better:
+            if better and per_run > 0:  # a product that did not run has no measured cost per run
                 slower, tier = max(better)
                 now_runs, then_runs = MONTH / promised, MONTH / slower
                 add("over_tiered", per_run * now_runs, per_run * (now_runs - then_runs),
@@ -131,7 +131,7 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
         if plan.bytes:
             add("beyond_retention", plan.monthly_cost, plan.monthly_cost,
                 f"{len(plan.expire_ids)} snapshots older than its retention ({plan.keep_for}) still "
-                f"hold {plan.bytes / GB:.6f} GB", f"headwater retention apply {name}",
+                f"hold {plan.bytes:,} bytes", f"headwater retention apply --yes {name}",
                 snapshots=len(plan.expire_ids), bytes=plan.bytes)
         keep = parse_duration(product.retention.snapshots)
         standard = next((t for t in cfg.retention_tiers if t.name == STANDARD), None)

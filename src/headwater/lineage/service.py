@@ -1,0 +1,169 @@
+"""The lineage capability on the facade: ``Platform.lineage``.
+
+The graph is built once from the project's declarations and every stored event, then kept up
+to date incrementally: each read folds in only the events stored since (by ledger row id).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from headwater.errors import HeadwaterError, NotFoundError
+from headwater.lineage.build import apply_event, apply_project
+from headwater.lineage.columns import sql_columns
+from headwater.lineage.graph import LineageGraph
+from headwater.lineage.impact import ColumnIndex, column_impact, dataset_impact
+from headwater.lineage.store import IngestResult, ingest, load_events
+
+
+class LineageService:
+    def __init__(self, platform) -> None:
+        self.platform = platform
+        self._lock = threading.Lock()
+        self._graph: LineageGraph | None = None
+        self._watermark = 0
+        self._sql_memo: dict[tuple, Any] = {}
+        self._index: tuple[int, ColumnIndex] | None = None
+
+    # ingest ---------------------------------------------------------------
+    def ingest(self, events: Iterable[Any], origin: str = "openlineage") -> IngestResult:
+        """Validate and store OpenLineage events (run, job or dataset events); idempotent."""
+        return ingest(self.platform.ledger, events, origin)
+
+    def ingest_files(self, paths: list[str]) -> IngestResult:
+        """Ingest JSON files (one event or a list) or JSON-lines files; ``-`` reads stdin."""
+        events: list[Any] = []
+        for path in paths:
+            text = sys.stdin.read() if path == "-" else _read(path)
+            events.extend(parse_events(text, "stdin" if path == "-" else path))
+        return self.ingest(events)
+
+    # the graph ------------------------------------------------------------
+    def graph(self) -> LineageGraph:
+        with self._lock:
+            if self._graph is None:
+                self._graph = LineageGraph()
+                lake = self.platform.lakehouse
+                apply_project(self._graph, self.platform.project, lake.warehouse, lake.namespace)
+            new = load_events(self.platform.ledger, self._watermark)
+            for row_id, payload in new:
+                apply_event(self._graph, payload)
+                self._watermark = row_id
+            if new or self._index is None:
+                self._derive_columns(self._graph)
+                self._index = (self._watermark, ColumnIndex.build(self._graph, self._refs))
+            return self._graph
+
+    def _derive_columns(self, graph: LineageGraph) -> None:
+        """Column lineage from each product's SQL where no columnLineage facet gave it."""
+        project = self.platform.project
+        ns = f"headwater://{project.name}"
+        self._refs: dict[str, set[tuple[str, str]]] = {}
+        for name, sql in project.sql.items():
+            inputs = project.products[name].inputs
+            ids = {i: graph.canonical(f"dataset:{ns}:{i}") for i in inputs}
+            schema = {i: _schema(graph, nid) for i, nid in ids.items()}
+            schema = {k: v for k, v in schema.items() if v}
+            key = (sql, json.dumps(schema, sort_keys=True))
+            if key not in self._sql_memo:
+                self._sql_memo[key] = sql_columns(sql, schema)
+            found = self._sql_memo[key]
+            out_id = graph.canonical(f"dataset:{ns}:{name}")
+            job_id = graph.canonical(f"job:{ns}:{name}")
+            if found.problem is None:
+                self._refs[job_id] = {(ids[t], c) for t, c in found.references if t in ids}
+            cols = graph.columns.setdefault(out_id, {})
+            for column, sources in found.outputs.items():
+                cols.setdefault(column, [(ids[t], c, k) for t, c, k in sources if t in ids])
+
+    def resolve(self, text: str) -> str:
+        """The node id of a product, source, node id, ``namespace/name`` or unique name."""
+        graph = self.graph()
+        ns = f"headwater://{self.platform.project.name}"
+        found = graph.find(text, (f"dataset:{ns}:{text}",))
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise HeadwaterError(f"{text!r} names {len(found)} nodes",
+                                 fix="give the full id, one of: " + ", ".join(found[:5]))
+        raise NotFoundError(f"no job or dataset {text!r} in the lineage graph",
+                            fix="give a product or source name, a node id like dataset:<namespace>:<name>, "
+                                "or ingest events first (headwater lineage ingest FILE)")
+
+    def show(self, text: str, direction: str = "both", depth: int | None = None) -> dict:
+        graph = self.graph()
+        start = self.resolve(text)
+        out = {"node": graph.nodes[start].to_dict()}
+        for way in ("upstream", "downstream"):
+            if direction in (way, "both"):
+                reached = graph.walk(start, way, depth)
+                reached.pop(start)
+                out[way] = [{**graph.nodes[n].to_dict(), "distance": d}
+                            for n, d in sorted(reached.items(), key=lambda x: (x[1], x[0]))]
+        return out
+
+    def impact(self, target: str) -> dict:
+        """Impact of changing a product, a dataset or ``PRODUCT.COLUMN``."""
+        graph = self.graph()
+        column = None
+        try:
+            start = self.resolve(target)
+        except NotFoundError:
+            if "." not in target:
+                raise
+            base, _, column = target.rpartition(".")
+            start = self.resolve(base)
+        if column is None:
+            return dataset_impact(graph, start)
+        return column_impact(graph, self._index[1], start, column)
+
+    def marquez(self, node_id: str, depth: int = 20) -> dict:
+        from headwater.lineage.marquez import lineage_response
+
+        graph = self.graph()
+        return lineage_response(graph, self.resolve(node_id), depth, self.platform.ledger)
+
+    def import_dbt(self, manifest: str, run_results: str | None = None, catalog: str | None = None,
+                   contracts_dir: str | None = None) -> dict:
+        from headwater.lineage.dbt import import_dbt
+
+        return import_dbt(self, manifest, run_results, catalog, contracts_dir)
+
+
+def _schema(graph: LineageGraph, node_id: str) -> dict[str, str]:
+    node = graph.nodes.get(node_id)
+    facet = node.facets.get("schema") if node else None
+    return {f["name"]: f.get("type") or "unknown" for f in (facet or {}).get("fields") or ()
+            if isinstance(f, dict) and f.get("name")}
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {path}: {exc.strerror}", fix="check the path") from exc
+
+
+def parse_events(text: str, where: str) -> Iterator[Any]:
+    """Events from a JSON document (an event or a list) or from JSON lines."""
+    stripped = text.strip()
+    if not stripped:
+        return iter(())
+    try:
+        doc = json.loads(stripped)
+        return iter(doc if isinstance(doc, list) else [doc])
+    except json.JSONDecodeError:
+        pass
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise HeadwaterError(f"{where}:{number}: not JSON: {exc.msg}",
+                                     fix="give one JSON event, a JSON list, or one event per line") from None
+    return iter(out)

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "headwater.cli.query_cmds",
     "headwater.cli.cost_cmds",
     "headwater.cli.contract_cmds",
+    "headwater.cli.observe_cmds",
 )
 
 app = typer.Typer(

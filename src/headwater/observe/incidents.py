@@ -113,8 +113,6 @@ class IncidentStore:
                           started_at=c.started_at or at, detected_at=at, last_alert_at=at, affected=hit)
         s.add(row)
         s.flush()
-        s.add(IncidentEventRow(incident_id=row.incident_id, at=c.started_at or at, kind="started",
-                               message=f"first bad data at {root}"))
         s.add(IncidentEventRow(incident_id=row.incident_id, at=at, kind="opened",
                                message=f"incident opened; affected: {', '.join(hit) or root}"))
         return row
@@ -178,7 +176,9 @@ def _incident(row: IncidentRow, alerts, events) -> Incident:
     return Incident(row.incident_id, row.root, row.root_kind, row.title, row.state, row.severity,
                     row.started_at, row.detected_at, row.acknowledged_at, row.acknowledged_by,
                     row.resolved_at, list(row.affected or []), [alert_dict(a) for a in alerts],
-                    [{"at": e.at.isoformat(), "kind": e.kind, "message": e.message} for e in events])
+                    [{"at": row.started_at.isoformat(), "kind": "started",
+                      "message": f"first bad data (root: {row.root})"}]
+                    + [{"at": e.at.isoformat(), "kind": e.kind, "message": e.message} for e in events])
 
 
 def _highest_severity(conditions: list[Condition]) -> list[Condition]:

@@ -269,8 +269,13 @@ class InboxSource:
             self.inbox.acknowledge(int(positions[PARTITION]))
 
     def lag(self) -> dict[str, Any]:
+        return self.lag_from({PARTITION: str(self.offset)})
+
+    def lag_from(self, positions: dict[str, str]) -> dict[str, Any]:
+        """Bytes after ``positions`` and bytes not yet acknowledged."""
         end = self.inbox.end()
-        return {PARTITION: {"bytes": max(0, end - self.offset),
+        offset = int(positions.get(PARTITION, self.inbox.committed()))
+        return {PARTITION: {"bytes": max(0, end - offset),
                             "unacknowledged_bytes": max(0, end - self.inbox.committed())}}
 
     def close(self) -> None:

@@ -91,20 +91,21 @@ class StreamConsumer:
         return state
 
     def _rebuild_dedupe(self, schema: pa.Schema) -> None:
+        """Keys of committed rows within the window of the committed watermark, read from the
+        snapshot's Parquet files with the event-time filter pushed into the row groups."""
+        import pyarrow.dataset as ds
+
         cutoff = self.dedupe.cutoff(self.state.watermark_us)
-        missing = [c for c in self.dedupe.columns + [self.spec.event_time] if c not in schema.names]
-        if missing:
+        et = self.spec.event_time
+        if any(c not in schema.names for c in self.dedupe.columns + [et]):
             return
-        cols = ", ".join(f'"{c}"' for c in self.dedupe.columns)
-        where = f' WHERE "{self.spec.event_time}" >= TIMESTAMPTZ \'{from_us(cutoff).isoformat()}\'' \
-            if cutoff is not None else ""
-        session = self.platform.engine.session()
-        try:
-            session.register_plan("committed", self.lh.plan(self.name))
-            rows = session.query(f'SELECT {cols}, "{self.spec.event_time}" AS __et FROM committed{where}')
-        finally:
-            session.close()
-        self.dedupe.load(self.dedupe.keys_of(rows), micros(rows.column("__et").cast(TS)).tolist())
+        plan = self.lh.plan(self.name)
+        if not plan.files:
+            return
+        dataset = ds.dataset(plan.files, format="parquet")
+        where = None if cutoff is None else ds.field(et) >= pa.scalar(from_us(cutoff), TS)
+        rows = dataset.to_table(columns=list(dict.fromkeys(self.dedupe.columns + [et])), filter=where)
+        self.dedupe.load(self.dedupe.keys_of(rows), micros(rows.column(et).cast(TS)).tolist())
 
     def _quarantine_fence(self) -> dict[str, str] | None:
         if not self.lh.exists(self.quarantine_name):

@@ -131,8 +131,11 @@ class StreamingService:
             try:
                 source = self.source(product)
                 try:
-                    source.seek(state.positions)
-                    lag = source.lag()
+                    if hasattr(source, "lag_from"):  # without moving a consumer that may be running
+                        lag = source.lag_from(state.positions)
+                    else:
+                        source.seek(state.positions)
+                        lag = source.lag()
                 finally:
                     source.close()
             except (HeadwaterError, OSError) as exc:

@@ -88,13 +88,14 @@ def column_impact(graph: LineageGraph, index: ColumnIndex, start: str, column: s
     broken: dict[str, list[str]] = {}
     unknown: set[str] = set()
     queue = deque([(start, column)])
+    name = graph.nodes[start].attrs.get("product") or graph.nodes[start].name
+    for job in index.readers.get((start, column), ()):  # only the changed column's own readers break
+        broken[job] = [f"{name}.{column}"]
+    for job in graph.children.get(start, ()):
+        if job not in index.known_refs and job not in broken:
+            unknown.add(job)
     while queue:
         ds, col = queue.popleft()
-        for job in index.readers.get((ds, col), ()):
-            broken.setdefault(job, []).append(f"{graph.nodes[ds].attrs.get('product') or graph.nodes[ds].name}.{col}")
-        for job in graph.children.get(ds, ()):
-            if job not in index.known_refs and job not in broken:
-                unknown.add(job)
         for out_ds, out_col, _kind in index.derived.get((ds, col), ()):
             if (out_ds, out_col) not in changed:
                 changed[(out_ds, out_col)] = (ds, col)

@@ -36,7 +36,7 @@ def stream_project(root: Path, *, source: str = "{kind: inbox}", extra: str = ""
         """
     text = textwrap.dedent(body)
     if windows:
-        text += textwrap.indent(textwrap.dedent(windows), "    ")
+        text += textwrap.indent(textwrap.dedent(windows).lstrip("\n"), "      ")
     (root / "products" / "clicks.yaml").write_text(text + extra)
     return root
 

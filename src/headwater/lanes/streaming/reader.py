@@ -60,8 +60,10 @@ class ChunkReader:
         if not records:
             return None
         positions: dict[str, str] = {}
-        for r in records:
-            positions[r.partition] = r.position
+        for r in records:  # the newest position per partition (a batch may arrive reordered)
+            have = positions.get(r.partition)
+            if have is None or position_key(r.position) > position_key(have):
+                positions[r.partition] = r.position
         table = decode_values([r.value for r in records], self.schema)
         killpoints.reach("decode")
         return Chunk(table, [r.partition for r in records], positions)

@@ -102,11 +102,19 @@ class Watermarks:
         """Mark each record late (behind the watermark before it) and advance the watermark."""
         late = np.zeros(len(ets), dtype=bool)
         now = self.clock.now()
+        new: set[str] = set()
         for p in set(partitions):
             self.last_seen[p] = now
+        for p, et in zip(partitions, ets.tolist()):  # a partition holds the watermark from its
+            if p not in self.partition_max or et < self.partition_max[p] and p in new:  # first record
+                self.partition_max[p] = et
+                new.add(p)
         if len(set(partitions)) == 1:
             return self._observe_one(partitions[0], ets)
         wm = self.watermark
+        if new:
+            candidate = self._global()
+            wm = candidate if candidate is not None and (wm is None or candidate > wm) else wm
         for i, (p, et) in enumerate(zip(partitions, ets.tolist())):
             if wm is not None and et < wm:
                 late[i] = True

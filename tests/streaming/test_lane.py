@@ -1,0 +1,131 @@
+"""The streaming lane end to end on the inbox: exactly once, late policies, dedupe, windows, SLIs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from headwater.platform import Platform
+from headwater.sources.fault import FaultSource, InjectedFault
+from tests.streaming.helpers import T0, events, stream_project
+
+
+def _ids(hw, table="clicks"):
+    if table == "clicks":
+        return hw.query("SELECT event_id FROM clicks").column("event_id").to_pylist()
+    session = hw.engine.session()
+    session.register_plan("t", hw.lakehouse.plan(table))
+    try:
+        return session.query("SELECT * FROM t").to_pylist()
+    finally:
+        session.close()
+
+
+def test_duplicates_are_removed_within_a_run_and_across_restarts(tmp_path):
+    hw = Platform(stream_project(tmp_path / "p", max_batch_rows=64))
+    ev = events(300)
+    hw.streaming.ingest("clicks", ev[:200] + ev[50:80])
+    first = hw.streaming.run("clicks", until_idle=0.2)
+    assert first.status == "success", first.error
+    assert first.stats["duplicates"] == 30 and first.stats["written"] == 200
+    hw.streaming.ingest("clicks", ev[150:300])  # 50 replayed from the previous run
+    second = Platform(hw.root).streaming.run("clicks", until_idle=0.2)
+    assert second.stats["duplicates"] == 50 and second.stats["written"] == 100
+    ids = _ids(hw)
+    assert len(ids) == 300 and set(ids) == {e["event_id"] for e in ev}
+
+
+def test_late_events_are_quarantined_with_the_reason_and_counted(tmp_path):
+    hw = Platform(stream_project(tmp_path / "p", lateness="1m", late_policy="quarantine"))
+    ev = events(200)  # one per second: after 200 s the watermark is at 2m19s
+    late = [{**e, "event_id": f"late{i}"} for i, e in enumerate(events(5))]  # event time 0..4 s
+    hw.streaming.ingest("clicks", ev + late)
+    result = hw.streaming.run("clicks", until_idle=0.2)
+    assert result.stats["late"] == 5 and result.stats["late_quarantined"] == 5
+    rows = _ids(hw, "clicks__quarantine")
+    assert sorted(r["event_id"] for r in rows) == [f"late{i}" for i in range(5)]
+    assert all(r["_hw_reason"].startswith("late: event time behind the watermark") for r in rows)
+    status = hw.streaming.status()[0]
+    assert status.late_rate == pytest.approx(5 / 205, abs=1e-6)
+    step = hw.ledger.latest("clicks")
+    assert step.details["stream"]["late"] == 5 and step.details["stream"]["late_rate"] > 0
+    assert step.data_time == T0 + timedelta(seconds=199) - timedelta(minutes=1)
+
+
+def test_drop_policy_counts_and_drops_late_events(tmp_path):
+    hw = Platform(stream_project(tmp_path / "p", lateness="30s", late_policy="drop"))
+    hw.streaming.ingest("clicks", events(100) + [{**events(1)[0], "event_id": "late"}])
+    result = hw.streaming.run("clicks", until_idle=0.2)
+    assert result.stats["late_dropped"] == 1
+    assert "late" not in _ids(hw) and len(_ids(hw)) == 100
+    assert not hw.lakehouse.exists("clicks__quarantine")
+
+
+def test_lateness_does_not_depend_on_batch_boundaries(tmp_path):
+    ev = events(300)
+    ev.insert(250, {**ev[10], "event_id": "late"})
+    counts = []
+    for rows in (7, 1000):
+        hw = Platform(stream_project(tmp_path / f"p{rows}", lateness="1m", max_batch_rows=rows))
+        hw.streaming.ingest("clicks", ev)
+        counts.append(hw.streaming.run("clicks", until_idle=0.2).stats["late"])
+    assert counts == [1, 1]
+
+
+def test_events_without_a_readable_event_time_are_quarantined(tmp_path):
+    hw = Platform(stream_project(tmp_path / "p"))
+    hw.streaming.ingest("clicks", events(10) + [{"event_id": "x1", "ts": "not a time"}, {"event_id": "x2"}])
+    result = hw.streaming.run("clicks", until_idle=0.2)
+    assert result.stats["bad_event_time"] == 2 and result.stats["written"] == 10
+    reasons = {r["event_id"]: r["_hw_reason"] for r in _ids(hw, "clicks__quarantine")}
+    assert set(reasons) == {"x1", "x2"} and "event time" in reasons["x1"]
+
+
+def test_each_micro_batch_commit_holds_positions_and_watermark(tmp_path):
+    hw = Platform(stream_project(tmp_path / "p", max_batch_rows=50))
+    hw.streaming.ingest("clicks", events(120))
+    hw.streaming.run("clicks", until_idle=0.2)
+    snaps = [s for s in hw.lakehouse.snapshots("clicks")]
+    assert len(snaps) == 3  # 50 + 50 + 20
+    offsets = [int(__import__("json").loads(s.summary["headwater.stream.positions"])["0"]) for s in snaps]
+    assert offsets == sorted(offsets) and offsets[-1] == hw.streaming.inbox("clicks").end()
+    assert all(s.summary["headwater.stream.watermark"] for s in snaps)
+    assert hw.streaming.inbox("clicks").committed() == offsets[-1]  # acknowledged after the commit
+
+
+def test_max_events_stops_after_exactly_that_many(tmp_path):
+    hw = Platform(stream_project(tmp_path / "p", max_batch_rows=40))
+    hw.streaming.ingest("clicks", events(100))
+    assert hw.streaming.run("clicks", max_events=70).stats["rows_in"] == 70
+    assert len(_ids(hw)) == 70
+    hw.streaming.run("clicks", until_idle=0.2)
+    assert len(_ids(hw)) == 100
+
+
+def test_fault_source_duplicates_reorders_and_crashes_yet_the_table_is_exact(tmp_path):
+    hw = Platform(stream_project(tmp_path / "p", max_batch_rows=25, lateness="1h"))
+    ev = events(200)
+    hw.streaming.ingest("clicks", ev)
+    product = hw.streaming.product("clicks")
+    for attempt in range(20):
+        inner = hw.streaming.source(product)
+        faulty = FaultSource(inner, options={"duplicate": 0.2, "reorder": True, "seed": attempt,
+                                             "crash_on": {"commit": 3}})
+        result = Platform(hw.root).streaming.run("clicks", until_idle=0.2, source=faulty)
+        if result.status == "success":
+            break
+        assert "injected crash" in result.error
+    assert faulty.injected["duplicated"] > 0 and faulty.injected["reordered_batches"] > 0
+    ids = _ids(hw)
+    assert len(ids) == 200 and set(ids) == {e["event_id"] for e in ev}
+
+
+def test_fault_source_drops_are_visible_as_missing_events(tmp_path):
+    hw = Platform(stream_project(tmp_path / "p", source="{kind: fault, options: {drop: 0.1, seed: 7}}"))
+    source = hw.streaming.source(hw.streaming.product("clicks"))
+    source.source.append(events(300))
+    hw.streaming.run("clicks", until_idle=0.2, source=source)
+    assert len(_ids(hw)) == 300 - source.injected["dropped"] and source.injected["dropped"] > 0
+    with pytest.raises(InjectedFault):
+        FaultSource(options={"events": events(3), "crash_on": {"read": 1}}).read(10, 0.1)

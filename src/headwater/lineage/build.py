@@ -45,6 +45,9 @@ def _job_facets(job: Node, facets: dict) -> None:
         value = facets.get(key)
         if isinstance(value, dict) and not value.get("_deleted"):
             job.facets[key] = value
+    job_type = facets.get("jobType")
+    if isinstance(job_type, dict) and job_type.get("jobType") == "EXPOSURE":
+        job.attrs["exposure"] = f"{job_type.get('integration', '').lower()} exposure".strip()
     owners = (facets.get("ownership") or {}).get("owners") if isinstance(facets.get("ownership"), dict) else None
     if owners:
         job.owners = [o.get("name", "") for o in owners if isinstance(o, dict)]

@@ -70,20 +70,24 @@ def showback(
             writer.writerow([getattr(line, c) for c in COLUMNS])
     else:
         cur = report.currency
-        console().print(showback_table(report, f"cost by {by}, {period} to "
-                                               f"{report.end:%Y-%m-%d %H:%M} UTC: {_money(report.total, cur)}"))
+        out = console()
+        for part in showback_tables(report, f"cost by {by}, {period} to "
+                                            f"{report.end:%Y-%m-%d %H:%M} UTC: {_money(report.total, cur)}"):
+            out.print(part)
 
 
-def showback_table(report, title: str):
-    """Every showback field a person reads (the demo prints this too)."""
-    rows = [[line.key, line.domain, line.tier, line.owner, line.retention_tier, line.runs,
-             f"{line.compute_cpu_hours:.4f}", _gb(line.storage_gb), _gb(line.read_volume_gb),
-             _gb(line.egress_gb), f"{line.idle_hours:.2f}", _money(line.cost_per_run),
-             _money(line.cost_per_1k_updates), _money(line.total_cost)] for line in report.lines]
-    out = table(title, [report.by, "domain", "SLA tier", "owner", "retention", "runs", "CPU h",
-                        "storage", "read", "egress", "idle h", "per run", "per 1k rows", "total"], rows)
-    out.columns[0].no_wrap = True  # names stay whole; narrow terminals fold the figures instead
-    return out
+def showback_tables(report, title: str) -> list:
+    """Every showback field a person reads, in two tables that fit a terminal (the demo uses them)."""
+    who = table(title, [report.by, "domain", "SLA tier", "owner", "retention tier", "runs", "idle h"],
+                [[line.key, line.domain, line.tier, line.owner, line.retention_tier, line.runs,
+                  f"{line.idle_hours:.3f}"] for line in report.lines])
+    what = table(None, [report.by, "storage", "CPU h", "read", "egress", "per run", "per 1k rows", "total"],
+                 [[line.key, _gb(line.storage_gb), f"{line.compute_cpu_hours:.4f}", _gb(line.read_volume_gb),
+                   _gb(line.egress_gb), _money(line.cost_per_run), _money(line.cost_per_1k_updates),
+                   _money(line.total_cost)] for line in report.lines])
+    for t in (who, what):
+        t.columns[0].no_wrap = True  # names stay whole; narrow terminals fold the figures instead
+    return [who, what]
 
 
 @cost_app.command("trend")

@@ -86,8 +86,8 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
         read_gb = line.read_volume_gb + external.get(name, 0) / GB
         if line.read_volume_gb == 0 and name not in external and not downstream \
                 and not product.consumers and name in usage.tables:
-            monthly = line.total_cost * scale
-            add("unread", monthly, monthly,
+            monthly = line.total_cost * scale  # its share of the fixed control plane is not saved
+            add("unread", monthly, (line.total_cost - line.shared_cost) * scale,
                 f"no reads in {format_duration(window)}; no product downstream, no declared consumer",
                 f"retire it (remove the product and drop its table), or declare who reads it under "
                 f"'consumers:'", runs=line.runs, storage_gb=line.storage_gb, read_gb=read_gb)

@@ -1,0 +1,29 @@
+"""The demo's cost stage on the e-commerce example: every showback field, and the planted waste
+found with its cost."""
+
+from __future__ import annotations
+
+import json
+
+from tests.core.test_cli import hw
+
+FIELDS = ("pipeline_id", "domain", "tier", "storage_gb", "compute_cpu_hours", "egress_gb",
+          "read_volume_gb", "cost_per_1k_updates", "cost_per_run", "idle_hours", "retention_tier")
+
+
+def test_demo_cost_stage_finds_the_planted_waste(tmp_path):
+    out = json.loads(hw("demo", str(tmp_path / "shop"), "--scale", "0.02", "--stage", "build",
+                        "--stage", "cost", "--json").stdout)
+    build, cost = out["stages"]["build"], out["stages"]["cost"]
+    assert build["status"] == "success"
+    assert cost["planted_found"] == {"clickstream_vendor_export": True, "category_sales_daily": True,
+                                     "line_price_history": True}
+    for finding in cost["waste"]:
+        if finding["product"] in cost["planted_found"]:
+            assert finding["monthly_cost"] > 0
+    lines = {line["pipeline_id"]: line for line in cost["showback"]}
+    for field in FIELDS:
+        assert all(line[field] is not None for line in lines.values() if line["runs"]), field
+    assert lines["fct_daily_revenue"]["egress_gb"] > 0  # the dashboard's API reads
+    assert abs(sum(cost["by_domain"].values()) - cost["total_30d"]) < 1e-9
+    assert {a["name"] for a in cost["budget_alerts"]} >= {"marketing"}  # the export runs up its bill

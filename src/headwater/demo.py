@@ -10,7 +10,6 @@ import importlib
 DEMO_STAGES: list[tuple[str, str]] = [
     ("build", "headwater.demo_build:stage"),
     ("cost", "headwater.cost.demo:stage"),
-    ("slo", "headwater.observe.demo:stage"),
 ]
 
 

@@ -83,13 +83,22 @@ class PostgresSource:
                 raise _translate(exc, "connecting") from exc
         return self._conn
 
-    def _sql(self, query: str, params: tuple = (), doing: str = "a query"):
+    def _sql(self, query: str, params: tuple = (), doing: str = "a query", attempts: int = 50):
         import psycopg
 
-        try:
-            return self.conn.execute(query, params).fetchall()
-        except psycopg.Error as exc:
-            raise _translate(exc, doing) from exc
+        for attempt in range(attempts):
+            try:
+                return self.conn.execute(query, params).fetchall()
+            except psycopg.errors.ObjectInUse as exc:
+                # the slot is still held by the backend of a process that just died: it goes soon
+                if attempt == attempts - 1:
+                    raise TransientError(f"replication slot {self.slot!r} is in use: {exc}",
+                                         fix="another 'headwater cdc run' of this product is running; "
+                                             "stop it, or wait") from exc
+                time.sleep(0.1)
+            except psycopg.Error as exc:
+                raise _translate(exc, doing) from exc
+        return []
 
     def _describe(self) -> None:
         self.info = describe(self.conn, self.table, self.primary_key)

@@ -98,7 +98,8 @@ class CdcLane:
         idle_since = time.monotonic()
         try:
             while max_batches is None or result.batches < max_batches:
-                batch = self.source.read(self.max_batch, timeout_seconds=min(1.0, until_idle or 1.0))
+                batch = self.source.read(self.max_batch, timeout_seconds=1.0 if until_idle is None
+                                         else min(1.0, until_idle))
                 if not batch.positions or (not batch.records and batch.positions == positions):
                     if until_idle is not None and time.monotonic() - idle_since >= until_idle:
                         break

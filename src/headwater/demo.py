@@ -10,6 +10,7 @@ import importlib
 DEMO_STAGES: list[tuple[str, str]] = [
     ("build", "headwater.demo_build:stage"),
     ("cost", "headwater.cost.demo:stage"),
+    ("slo", "headwater.observe.demo:stage"),
 ]
 
 

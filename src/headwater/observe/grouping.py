@@ -27,7 +27,8 @@ class Condition:
 
     @property
     def key(self) -> str:
-        return f"{self.node}:{self.sli}:{self.severity}"
+        """One alert per node and SLI; its severity may change while it fires."""
+        return f"{self.node}:{self.sli}"
 
 
 def parents(project, node: str) -> list[str]:

@@ -69,10 +69,14 @@ class IncidentStore:
         new: list[AlertRow] = []
         with self._session() as s, s.begin():
             firing = {a.key: a for a in s.scalars(select(AlertRow).where(AlertRow.state == "firing"))}
+            keys = {c.key for c in conditions}
+            active = {a.incident_id for k, a in firing.items() if k in keys and a.incident_id is not None}
+            for incident in s.scalars(select(IncidentRow).where(IncidentRow.incident_id.in_(active))):
+                incident.last_alert_at = at  # still firing: the incident is still going on
+            s.flush()
             recent = list(s.scalars(select(IncidentRow).where(IncidentRow.state.in_(OPEN),
                                                               IncidentRow.last_alert_at >= at - self.window)))
             groups = group(self.project, conditions, {i.root for i in recent})
-            keys = {c.key for c in conditions}
             for key, row in firing.items():
                 if key not in keys:
                     row.state, row.resolved_at = "resolved", at
@@ -86,6 +90,18 @@ class IncidentStore:
                     row = firing.get(c.key)
                     if row is not None:
                         row.last_seen_at, row.details = at, c.values
+                        if row.severity != c.severity:
+                            up = SEVERITY_ORDER[c.severity] > SEVERITY_ORDER[row.severity]
+                            if row.incident_id is not None:
+                                s.add(IncidentEventRow(incident_id=row.incident_id, at=at, kind="severity",
+                                                       message=f"{c.node} {c.sli}: {row.severity} -> {c.severity} "
+                                                               f"({c.rule})"))
+                            row.severity, row.rule, row.message = c.severity, c.rule, c.message
+                            if up:
+                                new.append(row)  # an escalation is news; a de-escalation is not
+                                parent = s.get(IncidentRow, row.incident_id) if row.incident_id else None
+                                if parent is not None and SEVERITY_ORDER[c.severity] > SEVERITY_ORDER[parent.severity]:
+                                    parent.severity = c.severity
                         continue
                     if incident is None:
                         incident = self._open(s, root, c, at)

@@ -135,7 +135,8 @@ class ObserveService:
 
     # sources ----------------------------------------------------------------
     def source_arrivals(self, at: datetime | None = None) -> list[SourceArrival]:
-        """Each source with an expected_arrival: late when today's file has not landed by then."""
+        """Each source with an expected_arrival (daily, HH:MM UTC): late when nothing has landed
+        since the previous delivery was due, once this one is due."""
         import glob
         import os
         from datetime import time as dtime, timezone
@@ -152,7 +153,8 @@ class ObserveService:
             files = glob.glob(str(self.project.root / source.path))
             arrived = datetime.fromtimestamp(max(os.stat(f).st_mtime for f in files), tz=timezone.utc) \
                 if files else None
-            out.append(SourceArrival(name, expected, arrived, arrived is None or arrived < expected))
+            # the delivery due at ``expected`` may land any time after the previous one was due
+            out.append(SourceArrival(name, expected, arrived, arrived is None or arrived <= expected - timedelta(days=1)))
         return out
 
     # alerts and incidents ------------------------------------------------------
@@ -169,6 +171,13 @@ class ObserveService:
                                          result.bad_since or at,
                                          f"{name} burning its error budget ({rates}; rule {rule.name})",
                                          {"burn_rates": result.burn, "value": result.value}))
+            volume = slo.slis["volume"]
+            if volume.status == Status.ANOMALOUS:  # not budgeted: an anomaly is worth a ticket
+                rows = volume.detail.get("rows", {})
+                out.append(Condition(slo.product, "product", "volume", "ticket", "robust z", volume.bad_since or at,
+                                     f"{volume.value:,.0f} rows vs a {rows.get('season')} median of "
+                                     f"{rows.get('expected') or 0:,.0f} (robust z {rows.get('score')})",
+                                     {"value": volume.value, "expected": rows.get("expected")}))
         for arrival in self.source_arrivals(at):
             if arrival.late:
                 out.append(Condition(arrival.source, "source", "arrival", "ticket", "expected_arrival",

@@ -11,6 +11,7 @@ import importlib
 
 ROUTER_MODULES: list[str] = [
     "headwater.server.lineage_api:router",
+    "headwater.server.ingest:router",
 ]
 
 

@@ -237,9 +237,11 @@ class InboxSource:
                            max_bytes=options.pop("max_bytes", DEFAULT_MAX_BYTES),
                            segment_bytes=options.pop("segment_bytes", DEFAULT_SEGMENT_BYTES))
         self.poll_seconds = float(options.pop("poll_seconds", 0.01))
+        options.pop("max_request_bytes", None)  # the HTTP endpoint's limit, not the reader's
         if options:
             raise HeadwaterError(f"unknown inbox options: {', '.join(sorted(options))}",
-                                 fix="the inbox takes max_bytes, segment_bytes and poll_seconds")
+                                 fix="the inbox takes max_bytes, segment_bytes, poll_seconds and "
+                                     "max_request_bytes")
         self.offset = self.inbox.committed()
 
     def seek(self, positions: dict[str, str]) -> None:

@@ -40,12 +40,14 @@ class RunStats:
     started: float = field(default_factory=time.monotonic)
     snapshot_id: int | None = None
     watermark_us: int | None = None
+    busy_seconds: float = 0.0  # from a batch's first record to its commit: idle waits excluded
 
     def to_dict(self) -> dict[str, Any]:
         seconds = max(time.monotonic() - self.started, 1e-9)
         wm = from_us(self.watermark_us)
         return {**self.counts, "seconds": round(seconds, 3), "snapshot_id": self.snapshot_id,
-                "events_per_second": round(self.counts["rows_in"] / seconds, 1),
+                "busy_seconds": round(self.busy_seconds, 3),
+                "events_per_second": round(self.counts["rows_in"] / max(self.busy_seconds, 1e-9), 1),
                 "watermark": wm.isoformat() if wm else None}
 
 
@@ -125,6 +127,7 @@ class StreamConsumer:
             chunks = self._collect(limit)
             if chunks:
                 self._process(chunks)
+                self.stats.busy_seconds += time.monotonic() - self._first
                 idle_since = time.monotonic()
             else:
                 self.watermarks.advance_idle()
@@ -158,7 +161,7 @@ class StreamConsumer:
                     continue  # the fence is not reached yet: the records up to it must come back
                 continue
             if not chunks:
-                first = time.monotonic()
+                first = self._first = time.monotonic()
             chunks.append(chunk)
             rows += len(chunk)
 

@@ -74,7 +74,8 @@ class CdcLane:
     KIND = "cdc"
 
     def __init__(self, platform, product: "CdcProduct", source, *, source_id: str,
-                 max_batch: int = 50_000, accept_schema_change: bool = False) -> None:
+                 max_batch: int = 50_000, accept_schema_change: bool = False,
+                 resnapshot: bool = False) -> None:
         self.platform = platform
         self.product = product
         self.source = source
@@ -82,6 +83,7 @@ class CdcLane:
         self.max_batch = max_batch
         self.accept = accept_schema_change
         self.last_change: str | None = None
+        self.resnapshot = resnapshot
         self.mirror = Mirror(platform.lakehouse, product.name, product.primary_key,
                              threads=platform.project.config.engine.threads or 4)
         self.history = History(platform.lakehouse, product.name, product.primary_key) \
@@ -93,7 +95,8 @@ class CdcLane:
         run_id = ledger.start_run(p.project.name, "cdc", command, {"products": [self.product.name]})
         result = CdcRunResult(self.product.name, run_id)
         started = time.monotonic()
-        positions, self.last_change = committed(p.lakehouse, self.product.name, self.source_id)
+        positions, self.last_change = ({}, None) if self.resnapshot else \
+            committed(p.lakehouse, self.product.name, self.source_id)
         self.source.seek(positions)
         idle_since = time.monotonic()
         try:

@@ -85,14 +85,14 @@ class CdcService:
         return source, f"{spec.kind}:{slot}"
 
     def run(self, name: str, *, until_idle: float | None = None, max_batches: int | None = None,
-            max_batch: int = 50_000, accept_schema_change: bool = False,
+            max_batch: int = 50_000, accept_schema_change: bool = False, resnapshot: bool = False,
             file: str | Path | None = None, command: str | None = None) -> CdcRunResult:
         """Mirror ``name`` from its source until idle for ``until_idle`` seconds (None: forever)."""
         product = self.product(name)
         source, source_id = self.open_source(product, file)
         try:
             lane = CdcLane(self.platform, product, source, source_id=source_id, max_batch=max_batch,
-                           accept_schema_change=accept_schema_change)
+                           accept_schema_change=accept_schema_change, resnapshot=resnapshot)
             return lane.run(until_idle=until_idle, max_batches=max_batches, command=command)
         finally:
             source.close()

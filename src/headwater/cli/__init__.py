@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "headwater.cli.project_cmds",
     "headwater.cli.run_cmds",
     "headwater.cli.query_cmds",
+    "headwater.cli.stream_cmds",
     "headwater.cli.cost_cmds",
     "headwater.cli.contract_cmds",
     "headwater.cli.observe_cmds",

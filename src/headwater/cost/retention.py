@@ -99,7 +99,7 @@ def plan_product(project, name: str, files: TableFiles, now) -> ProductRetention
 
 def plan_retention(service, products: list[str] | None = None) -> RetentionReport:
     platform = service.platform
-    usage = service.usage()
+    usage = service.usage(since=platform.clock.now())  # the tables are all it needs
     names = _names(platform, products)
     plans = [plan_product(platform.project, n, usage.tables[n], usage.now)
              for n in names if n in usage.tables]

@@ -11,12 +11,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from headwater.cost.attribution import GROUPS, CostLine, attribute, roll_up
 from headwater.cost.schema import ReadRow
 from headwater.cost.usage import Usage, load_usage
-from headwater.errors import HeadwaterError
+from headwater.errors import HeadwaterError, LedgerError
 
 
 @dataclass
@@ -56,8 +57,9 @@ class CostService:
     def config(self):
         return self.platform.project.config.cost
 
-    def usage(self) -> Usage:
-        return load_usage(self.platform)
+    def usage(self, since: datetime | None = None) -> Usage:
+        """The ledger from ``since`` (default: all of it) and every table's metadata, now."""
+        return load_usage(self.platform, since)
 
     # reads served ----------------------------------------------------------
     def record_reads(self, plans, channel: str = "query", reader: str | None = None) -> None:
@@ -65,18 +67,23 @@ class CostService:
         now = self.platform.clock.now()
         rows = [ReadRow(product=p.table, snapshot_id=p.snapshot_id, channel=channel, reader=reader,
                         rows=p.record_count, bytes=p.bytes, read_at=now) for p in plans]
-        if rows:
+        if not rows:
+            return
+        try:
             with Session(self.platform.ledger.engine) as session, session.begin():
                 session.add_all(rows)
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"cannot record the reads of {', '.join(r.product for r in rows)}: {exc}",
+                              fix="check the ledger database (ledger.url / HEADWATER_LEDGER_URL)") from exc
 
     # showback --------------------------------------------------------------
     def showback(self, by: str = "product", period: timedelta = timedelta(days=30),
                  usage: Usage | None = None, end: datetime | None = None) -> Showback:
         if by not in GROUPS:
             raise HeadwaterError(f"cannot group cost by {by!r}", fix=f"use --by {'|'.join(GROUPS)}")
-        usage = usage or self.usage()
-        end = end or usage.now
+        end = end or (usage.now if usage else self.platform.clock.now())
         start = end - period
+        usage = usage or self.usage(since=start)
         lines = attribute(self.platform.project, usage, start, end)
         total = math.fsum(line.total_cost for line in lines)
         return Showback(by, start, end, self.config.currency, roll_up(lines, by), total)
@@ -87,8 +94,8 @@ class CostService:
         if bucket <= timedelta(0) or bucket > period:
             raise HeadwaterError("the bucket must be positive and no longer than the period",
                                  fix="e.g. headwater cost trend --period 90d --bucket 7d")
-        usage = usage or self.usage()
         count = max(int(period / bucket), 1)
+        usage = usage or self.usage(since=self.platform.clock.now() - bucket * count)
         first = usage.now - bucket * count
         starts = [first + bucket * i for i in range(count)]
         series: dict[str, list[float]] = {}
@@ -109,12 +116,18 @@ class CostService:
         """Budgets, actuals and forecasts this month; new 80%/100% alerts are sent once."""
         from headwater.cost.budgets import evaluate_budgets
 
-        return evaluate_budgets(self, usage or self.usage(), send=send, sinks=sinks)
+        if usage is None:
+            from headwater.cost.budgets import month_bounds
+
+            now = self.platform.clock.now()
+            usage = self.usage(since=min(month_bounds(now)[0], now - self.config.budgets.forecast_window))
+        return evaluate_budgets(self, usage, send=send, sinks=sinks)
 
     def waste(self, unread_after: timedelta | None = None, usage: Usage | None = None):
         from headwater.cost.waste import find_waste
 
-        return find_waste(self, usage or self.usage(), unread_after or self.config.unread_after)
+        window = unread_after or self.config.unread_after
+        return find_waste(self, usage or self.usage(since=self.platform.clock.now() - window), window)
 
     def retention_plan(self, products: list[str] | None = None):
         from headwater.cost.retention import plan_retention

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from headwater.cost.schema import ReadRow
 from headwater.cost.storage import TableFiles, table_files
+from headwater.ledger.schema import StepRow
 
 RUN_STATUSES = ("success", "failed")
 
@@ -70,32 +71,36 @@ class Usage:
         return [r for r in self.reads if start < r.read_at <= end]
 
 
-def load_usage(platform) -> Usage:
-    """Read the ledger and every product table's metadata as of ``platform.clock.now()``."""
+def load_usage(platform, since: datetime | None = None) -> Usage:
+    """Read the ledger (steps and reads from ``since``) and every product table's metadata."""
     project, ledger = platform.project, platform.ledger
-    rows = [s for s in ledger.steps() if s.product in project.products]
-    step_times = {s.step_id: s.finished_at for s in rows if s.finished_at is not None}
+    with Session(ledger.engine) as session:  # every step's finish time dates the snapshot it wrote
+        step_times = {sid: at for sid, at in session.execute(
+            select(StepRow.step_id, StepRow.finished_at).where(StepRow.finished_at.is_not(None)))}
     tables: dict[str, TableFiles] = {}
     for name in project.products:
         if platform.lakehouse.exists(name):
             tables[name] = table_files(platform.lakehouse.load(name), name, step_times)
+    data_bytes = {name: {s.snapshot_id: sum(size for path, size in s.files.items() if path in s.data_files)
+                         for s in files.snapshots} for name, files in tables.items()}
     usage = Usage(platform.clock.now(), tables=tables)
-    for row in rows:
-        if row.status not in RUN_STATUSES:
+    for row in ledger.steps(since=since):
+        if row.product not in project.products or row.status not in RUN_STATUSES:
             continue
         usage.steps.append(StepUse(
             row.product, row.status, row.queued_at, row.started_at, row.finished_at,
             float(row.cpu_seconds or 0.0), int(row.peak_memory_bytes or 0),
             int(row.rows_written or 0), int(row.bytes_read or 0), row.output_snapshot_id,
-            _input_bytes(project, tables, row.input_snapshots or {}, int(row.bytes_read or 0))))
+            _input_bytes(project, data_bytes, row.input_snapshots or {}, int(row.bytes_read or 0))))
+    query = select(ReadRow) if since is None else select(ReadRow).where(ReadRow.read_at >= since)
     with Session(ledger.engine) as session:
-        for r in session.scalars(select(ReadRow)):
+        for r in session.scalars(query):
             usage.reads.append(ServedRead(r.product, r.channel, r.reader, int(r.bytes), int(r.rows),
                                           r.read_at))
     return usage
 
 
-def _input_bytes(project, tables: dict[str, TableFiles], inputs: dict[str, str],
+def _input_bytes(project, data_bytes: dict[str, dict[int, int]], inputs: dict[str, str],
                  bytes_read: int) -> dict[str, int]:
     """Bytes a step read from each product input: that snapshot's data files when still live;
     otherwise the rest of the step's ``bytes_read``, split evenly among the inputs not found."""
@@ -105,11 +110,11 @@ def _input_bytes(project, tables: dict[str, TableFiles], inputs: dict[str, str],
     for name, version in inputs.items():
         if name not in project.products:
             continue
-        snap = None
-        if name in tables and str(version).lstrip("-").isdigit():
-            snap = next((s for s in tables[name].snapshots if s.snapshot_id == int(version)), None)
-        if snap is not None:
-            known[name] = sum(size for path, size in snap.files.items() if path in snap.data_files)
+        size = None
+        if str(version).lstrip("-").isdigit():
+            size = data_bytes.get(name, {}).get(int(version))
+        if size is not None:
+            known[name] = size
         else:
             unknown.append(name)
     if unknown:

@@ -11,6 +11,7 @@ DEMO_STAGES: list[tuple[str, str]] = [
     ("build", "headwater.demo_build:stage"),
     ("cost", "headwater.cost.demo:stage"),
     ("slo", "headwater.observe.demo:stage"),
+    ("streaming", "headwater.lanes.streaming.demo:stage"),
 ]
 
 

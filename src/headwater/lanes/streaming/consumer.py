@@ -185,6 +185,12 @@ class StreamConsumer:
                                       f"missing or unreadable event time field {spec.event_time!r}"))
             table = table.filter(valid)
             partitions = [p for p, ok in zip(partitions, valid) if ok]
+        if self.dedupe is not None and table.num_rows:  # copies of committed or earlier rows
+            dup = self.dedupe.duplicates(self.dedupe.keys_of(table))
+            if dup.any():
+                counts["duplicates"] = int(dup.sum())
+                table = table.filter(~dup)
+                partitions = [p for p, d in zip(partitions, dup) if not d]
         ets = micros(table.column(spec.event_time)) if table.num_rows else np.zeros(0, "int64")
         watermark_before = self.watermarks.watermark
         late = self.watermarks.observe(partitions, ets) if len(ets) else np.zeros(0, bool)
@@ -205,12 +211,8 @@ class StreamConsumer:
             keep = self.dedupe.first_seen(self.dedupe.keys_of(passed), micros(passed.column(spec.event_time)))
             counts["duplicates"] += int((~keep).sum())
             passed = passed.filter(keep) if not keep.all() else passed
-        if late_rows is not None and self.dedupe is not None and spec.late_policy != "update":
-            dup = self.dedupe.contains(self.dedupe.keys_of(late_rows))  # replays, not late news
-            counts["duplicates"] += int(dup.sum())
-            late_rows = late_rows.filter(~dup)
         if late_rows is not None:
-            counts["late"] = late_rows.num_rows if spec.late_policy != "update" else int(late.sum())
+            counts["late"] = late_rows.num_rows
             if spec.late_policy == "drop":
                 counts["late_dropped"] = late_rows.num_rows
             elif spec.late_policy == "quarantine" and late_rows.num_rows:

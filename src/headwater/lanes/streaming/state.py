@@ -180,6 +180,17 @@ class DedupeState:
                 heapq.heappush(heap, (et, self._n, key))
         return keep
 
+    def duplicates(self, keys: list) -> np.ndarray:
+        """True for a key already remembered or repeated earlier in ``keys`` (nothing is added)."""
+        seen, local = self.seen, set()
+        out = np.zeros(len(keys), dtype=bool)
+        for i, key in enumerate(keys):
+            if key in seen or key in local:
+                out[i] = True
+            else:
+                local.add(key)
+        return out
+
     def contains(self, keys: list) -> np.ndarray:
         return np.fromiter((k in self.seen for k in keys), dtype=bool, count=len(keys))
 

@@ -21,6 +21,7 @@ from headwater.lanes.cdc.rewrite import RewriteStats, key_array, rewrite
 from headwater.lanes.cdc.schema import SchemaChange, check_schema
 from headwater.storage.arrow_types import iceberg_compatible
 
+TARGET_FILE_BYTES = 64 * 1024 * 1024
 META_FIELDS = [pa.field(POSITION_COLUMN, pa.string()), pa.field(COMMIT_TS_COLUMN, pa.timestamp("us", tz="UTC")),
                pa.field(OP_COLUMN, pa.string())]
 
@@ -55,6 +56,61 @@ class Mirror:
         return iceberg_compatible(schema_to_pyarrow(self.lakehouse.load(self.name).schema(),
                                                     include_field_ids=False))
 
+    def apply_arrow(self, batch: pa.Table, properties: dict[str, str], *,
+                    allow_drop: bool = False) -> ApplyResult:
+        """Merge a columnar batch of full-row changes in one commit: the source columns plus
+        ``_cdc_op`` (c/u/r/d) and ``_cdc_position`` (and optionally ``_cdc_commit_ts``), in any
+        order; the highest position per key wins. Deletes need only the key columns filled."""
+        if COMMIT_TS_COLUMN not in batch.column_names:
+            batch = batch.append_column(COMMIT_TS_COLUMN, pa.nulls(batch.num_rows, META_FIELDS[1].type))
+        final = fold_arrow(batch, self.primary_key)
+        data = [f for f in batch.schema if f.name not in META_COLUMNS]
+        declared = {f.name: f.type for f in data}
+        probe = {(): KeyState("upsert", {f.name: None for f in data}, "", "c", None)}
+        current = self.schema()
+        target, evolutions = check_schema(self.name, current, probe, declared, self.primary_key,
+                                          allow_drop=allow_drop)
+        is_delete = pc.equal(final.column(OP_COLUMN), "d")
+        upserts = final.filter(pc.invert(is_delete))
+        deleted = final.num_rows - upserts.num_rows
+        cols = [upserts.column(f.name).cast(f.type) if f.name in upserts.column_names
+                else pa.nulls(upserts.num_rows, f.type) for f in target]
+        rows = pa.Table.from_arrays(cols, schema=target)
+        props = {f"headwater.{k}" if not k.startswith("headwater.") else k: str(v)
+                 for k, v in properties.items()}
+        if current is None:
+            current = self._create(target)
+        table = self.lakehouse.load(self.name)
+        try:
+            txn = table.transaction()
+            if not target.equals(current, check_metadata=False):
+                with txn.update_schema(allow_incompatible_changes=allow_drop) as update:
+                    for dropped in [f.name for f in current if f.name not in target.names]:
+                        update.delete_column(dropped)
+                    update.union_by_name(target)
+            stats = rewrite(txn, table.io, self.primary_key, key_array(final, self.primary_key), rows,
+                            props, None, self.threads)
+            txn.commit_transaction()
+        except HeadwaterError:
+            raise
+        except Exception as exc:  # pyiceberg: CommitFailedException, OSError, ArrowInvalid...
+            raise StorageError(f"merging changes into {self.name!r} failed: {exc}",
+                               fix="the mirror is unchanged; the lane resumes from its last commit") from exc
+        snap = self.lakehouse.current(self.name)
+        return ApplyResult(batch.num_rows, rows.num_rows, deleted, snap.snapshot_id if snap else None,
+                           stats, evolutions)
+
+    def _create(self, schema: pa.Schema) -> pa.Schema:
+        """Create the empty mirror (its summary holds no position: a crash right after it simply
+        starts over) with data files smaller than the 512 MB default, so that a merge rewrites,
+        in parallel, only the files holding changed keys."""
+        self.lakehouse.write(self.name, schema.empty_table(), mode="append",
+                             properties={"cdc.created": "empty"})
+        table = self.lakehouse.load(self.name)
+        with table.transaction() as txn:
+            txn.set_properties({"write.target-file-size-bytes": str(TARGET_FILE_BYTES)})
+        return schema
+
     def apply(self, changes: list[Change], properties: dict[str, str], *,
               types: dict[str, pa.DataType] | None = None, replace: bool = False,
               allow_drop: bool = False) -> ApplyResult:
@@ -70,10 +126,12 @@ class Mirror:
         upserts = [s for s in states.values() if s.kind == "upsert"]
         patches = {k: s for k, s in states.items() if s.kind == "patch"}
         deleted = sum(1 for s in states.values() if s.kind == "delete")
-        if current is None or replace:
+        if current is None:
+            current = self._create(target)
+        if replace:
             rows = _to_arrow([*upserts, *patches.values()], target)
-            snap = self.lakehouse.write(self.name, rows, mode="replace" if current is not None else "append",
-                                        properties=properties, allow_breaking=replace)
+            snap = self.lakehouse.write(self.name, rows, mode="replace", properties=properties,
+                                        allow_breaking=True)
             return ApplyResult(len(changes), rows.num_rows, deleted, snap.snapshot_id, RewriteStats(
                 rows_added=rows.num_rows), evolutions)
         table = self.lakehouse.load(self.name)
@@ -102,6 +160,19 @@ class Mirror:
         snap = self.lakehouse.current(self.name)
         return ApplyResult(len(changes), len(upserts) + len(patches), deleted,
                            snap.snapshot_id if snap else None, stats, evolutions)
+
+
+def fold_arrow(batch: pa.Table, pk: list[str]) -> pa.Table:
+    """The last change per key of an Arrow change batch (columns + _cdc_op + _cdc_position)."""
+    order = pc.sort_indices(batch, [*[(c, "ascending") for c in pk], (POSITION_COLUMN, "ascending")])
+    ordered = batch.take(order)
+    keys = key_array(ordered, pk)
+    n = len(keys)
+    if n == 0:
+        return ordered
+    differs = pc.not_equal(keys.slice(0, n - 1), keys.slice(1))
+    last = pa.concat_arrays([differs, pa.array([True])])
+    return ordered.filter(last)
 
 
 def lookup(meta, io, pk: list[str], keys: list[tuple], schema: pa.Schema) -> dict[tuple, dict]:

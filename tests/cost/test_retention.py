@@ -96,3 +96,19 @@ def test_runs_go_on_after_retention(history):
     history.clock.advance(timedelta(hours=1))
     assert history.run().status == "success"
     assert history.query("SELECT count(*) AS n FROM daily_revenue").column("n")[0].as_py() > 0
+
+
+def test_the_last_check_keeps_a_file_a_live_snapshot_references(history):
+    """Even a wrong plan cannot delete a live file: apply re-reads the metadata after the expiry."""
+    from headwater.cost.retention import _expire_and_delete, plan_product
+    from headwater.cost.storage import table_files
+
+    table = history.lakehouse.load("stg_orders")
+    files = table_files(table, "stg_orders", {})
+    plan = plan_product(history.project, "stg_orders", files, history.clock.now())
+    live = history.lakehouse.plan("stg_orders").files[0]
+    plan.files["file://" + live] = Path(live).stat().st_size  # a planning bug, injected
+    _expire_and_delete(history, table, plan, {})
+    assert plan.skipped_referenced == ["file://" + live]
+    assert Path(live).exists()
+    assert history.query("SELECT count(*) AS n FROM stg_orders").column("n")[0].as_py() > 0

@@ -93,3 +93,11 @@ def test_long_retention_is_priced_from_the_history_it_keeps(tmp_path):
     assert finding.savings_per_month == pytest.approx(history_cost - kept)
     assert "long_retention" not in {f.kind for f in platform.cost.waste().findings
                                     if f.product != "stg_customers"}
+
+
+def test_long_retention_in_use_by_time_travel_is_not_waste(tmp_path):
+    platform = build(tmp_path / "mini", runs=3, **{"products/sales.yaml": LONG})
+    oldest = platform.lakehouse.snapshots("stg_customers")[0].snapshot_id
+    platform.query("SELECT count(*) FROM stg_customers", as_of=str(oldest))
+    platform.clock.advance(timedelta(seconds=1))
+    assert "stg_customers" not in _findings(platform, "long_retention")

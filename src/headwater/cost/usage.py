@@ -49,6 +49,7 @@ class StepUse:
 @dataclass(frozen=True)
 class ServedRead:
     product: str
+    snapshot_id: int | None
     channel: str
     reader: str | None
     bytes: int
@@ -95,7 +96,7 @@ def load_usage(platform, since: datetime | None = None) -> Usage:
     query = select(ReadRow) if since is None else select(ReadRow).where(ReadRow.read_at >= since)
     with Session(ledger.engine) as session:
         for r in session.scalars(query):
-            usage.reads.append(ServedRead(r.product, r.channel, r.reader, int(r.bytes), int(r.rows),
+            usage.reads.append(ServedRead(r.product, r.snapshot_id, r.channel, r.reader, int(r.bytes), int(r.rows),
                                           r.read_at))
     return usage
 

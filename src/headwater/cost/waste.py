@@ -12,7 +12,8 @@
   longer needs.
 - beyond_retention: history older than the product's retention (what ``retention apply`` frees).
 - long_retention: retention beyond the ``standard`` band whose history costs more than the current
-  data. At a steady rate of change history grows with retention, so the saving is the share of
+  data, and nobody read an old snapshot (``--as-of``) in the window. At a steady rate of change
+  history grows with retention, so the saving is the share of
   today's history cost that the standard band would not keep.
 """
 
@@ -136,8 +137,9 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
         keep = parse_duration(product.retention.snapshots)
         standard = next((t for t in cfg.retention_tiers if t.name == STANDARD), None)
         tier = cfg.retention_tier(keep)
+        travel = _time_travel_reads(files, [r for r in usage.reads_in(start, end) if r.product == name])
         if standard is not None and standard.up_to is not None and keep > standard.up_to \
-                and files.history_bytes > files.current_bytes:
+                and files.history_bytes > files.current_bytes and not travel:
             history_cost = files.history_bytes / GB * cfg.storage_classes[tier.storage_class]
             kept = standard.up_to / keep * files.history_bytes / GB \
                 * cfg.storage_classes[standard.storage_class]
@@ -150,6 +152,20 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
                 current_bytes=files.current_bytes, snapshots=len(files.snapshots))
     findings.sort(key=lambda f: -f.savings_per_month)
     return WasteReport(window, cfg.currency, findings)
+
+
+def _time_travel_reads(files, reads) -> int:
+    """Reads of a snapshot that was no longer the current one when it was read (history in use)."""
+    order = sorted(files.snapshots, key=lambda s: s.committed_at)
+    count = 0
+    for read in reads:
+        current = None
+        for snap in order:
+            if snap.committed_at <= read.read_at:
+                current = snap.snapshot_id
+        if read.snapshot_id is not None and current is not None and read.snapshot_id != current:
+            count += 1
+    return count
 
 
 def _external_reads(platform, start, end) -> dict[str, int]:

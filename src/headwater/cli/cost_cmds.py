@@ -78,9 +78,11 @@ def showback(
 
 def showback_tables(report, title: str) -> list:
     """Every showback field a person reads, in two tables that fit a terminal (the demo uses them)."""
-    who = table(title, [report.by, "domain", "SLA tier", "owner", "retention tier", "runs", "idle h"],
-                [[line.key, line.domain, line.tier, line.owner, line.retention_tier, line.runs,
-                  f"{line.idle_hours:.3f}"] for line in report.lines])
+    labels = [(h, a) for h, a in (("domain", "domain"), ("SLA tier", "tier"), ("owner", "owner"))
+              if a != report.by]  # the grouping key is the first column already
+    who = table(title, [report.by] + [h for h, _ in labels] + ["retention tier", "runs", "idle h"],
+                [[line.key] + [getattr(line, a) for _, a in labels]
+                 + [line.retention_tier, line.runs, f"{line.idle_hours:.3f}"] for line in report.lines])
     what = table(None, [report.by, "storage", "CPU h", "read", "egress", "per run", "per 1k rows", "total"],
                  [[line.key, _gb(line.storage_gb), f"{line.compute_cpu_hours:.4f}", _gb(line.read_volume_gb),
                    _gb(line.egress_gb), _money(line.cost_per_run), _money(line.cost_per_1k_updates),

@@ -69,3 +69,11 @@ def test_event_series_counts_runs_in_window_and_budget_left():
     assert b.left == pytest.approx(1 - (1 / 30) / 0.01)  # overspent: negative
     assert burn_rate(series, 0.99, AT, timedelta(minutes=5)) == pytest.approx(100.0)
     assert burn_rate(series, 0.99, AT + timedelta(minutes=5), timedelta(minutes=5)) is None
+
+
+def test_serial_hops_multiply():
+    from headwater.observe.burn import serial
+
+    assert serial([0.999] * 5) == pytest.approx(0.995, abs=1e-4)
+    assert serial([0.999] * 5) == pytest.approx(0.999 ** 5)
+    assert serial([]) == 1.0

@@ -10,10 +10,21 @@ from tests.observe.test_incidents import MON, late  # noqa: F401  (the fixture)
 TUE_0130 = (MON + timedelta(days=1, hours=1, minutes=30)).isoformat()
 
 
-def hw(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+def hw(*args: str, ok: bool = True):
+    """In-process for speed; the error paths go through the real entry point (``cli``)."""
+    from typer.testing import CliRunner
+
+    from headwater.cli import app
+
+    if not ok:
+        return cli(*args)
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "headwater.cli", *args], capture_output=True, text=True)
-    if ok:
-        assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     return proc
 

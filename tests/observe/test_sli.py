@@ -140,3 +140,29 @@ def test_volume_against_the_learned_baseline(sim):
     drop = hw.observe.slo("stg_orders").slis["volume"]
     assert drop.status.value == "anomalous" and drop.value == 5
     assert drop.detail["rows"]["direction"] == "low" and drop.detail["rows"]["expected"] == 41
+
+
+def test_composite_availability_along_lineage(sim):
+    hw, clock = sim
+    assert hw.run().ok
+    clock.advance(timedelta(hours=1))
+    paths = {p["path"][0]: p for p in hw.observe.composite_availability("daily_revenue")["paths"]}
+    orders = paths["stg_orders"]
+    assert sorted(p["path"] for p in paths.values()) == [["stg_customers", "daily_revenue"],
+                                                          ["stg_orders", "daily_revenue"]]
+    assert orders["objective"] == pytest.approx(0.999 * 0.995)
+    assert orders["measured"] == 1.0
+
+
+def test_arrival_and_duration_anomalies(sim):
+    hw, clock = sim
+    daily(hw, clock, dt.date(2026, 1, 1), 6)                       # every day at 01:00
+    daily(hw, clock, dt.date(2026, 1, 7), 1, hour=7)               # six hours late
+    scores = {s.metric: s for s in hw.observe.anomalies("stg_orders")}
+    assert scores["arrival"].anomalous and scores["arrival"].value == 7 * 3600
+    assert scores["arrival"].expected == 3600 and scores["arrival"].direction == "high"
+    assert not scores["rows"].anomalous
+    assert scores["duration"].value == 0 and not scores["duration"].anomalous  # a frozen clock: no time passes
+    last = scores["arrival"].ref
+    hw.observe.mark_outlier(last, "planned maintenance")
+    assert last in hw.observe.outliers()

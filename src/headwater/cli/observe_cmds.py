@@ -80,8 +80,10 @@ def slo(
     """SLIs, objectives, error budget left and burn rates, per product."""
     hw = _platform(project, at)
     report = hw.observe.report([product] if product else None)
+    composite = hw.observe.composite_availability(product) if product else None
     if json:
-        print_json({"at": hw.clock.now(), "products": [r.to_dict() for r in report]})
+        print_json({"at": hw.clock.now(), "products": [r.to_dict() for r in report],
+                    **({"composite_availability": composite} if composite else {})})
         return
     out = console()
     out.print(f"SLOs at {hw.clock.now().isoformat()}")
@@ -95,6 +97,11 @@ def slo(
                          ", ".join(sorted({f.severity for f in s.firing}, reverse=True))])
         out.print(table(f"{r.product} ({r.objectives.tier}, {r.owner}): {r.status}",
                         ["sli", "status", "value", "objective", "budget left", "burn 1h 6h 3d", "alert"], rows))
+    if composite and len(composite["paths"]) and len(composite["paths"][0]["path"]) > 1:
+        out.print(table("composite availability along lineage (serial hops multiply)",
+                        ["path", "objective", "measured"],
+                        [[" -> ".join(p["path"]), _pct(p["objective"]), _pct(p["measured"])]
+                         for p in composite["paths"]]))
 
 
 def alerts(

@@ -141,6 +141,15 @@ def firing(rates: dict[timedelta, float | None], rules: tuple[BurnRule, ...] = R
     return out
 
 
+def serial(availabilities: list[float]) -> float:
+    """Availability of hops in series: every hop must be up, so they multiply
+    (five hops at 99.9% give about 99.5%)."""
+    out = 1.0
+    for a in availabilities:
+        out *= a
+    return out
+
+
 def _fmt(delta: timedelta) -> str:
     from headwater.spec.types import format_duration
 

@@ -121,14 +121,13 @@ class ObserveService:
         at = self.now(at)
         paths = _paths(self.project, product)
         measured = {n: self.slo(n, at).slis["availability"].value for p in paths for n in p}
+        from headwater.observe.burn import serial
+
         out = []
         for path in paths:
-            objective = 1.0
-            actual: float | None = 1.0
-            for n in path:
-                objective *= self.objectives(n).availability
-                actual = None if actual is None or measured[n] is None else actual * measured[n]
-            out.append({"path": path, "objective": objective, "measured": actual})
+            values = [measured[n] for n in path]
+            out.append({"path": path, "objective": serial([self.objectives(n).availability for n in path]),
+                        "measured": None if None in values else serial(values)})
         worst = min(out, key=lambda p: p["objective"]) if out else None
         return {"product": product, "at": at.isoformat(), "paths": out,
                 "objective": worst["objective"] if worst else None}

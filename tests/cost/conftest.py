@@ -22,11 +22,11 @@ cost:
 START = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
 
-def build(root, runs: int = 3, every: timedelta = timedelta(hours=6), **files):
+def build(root, runs: int = 3, every: timedelta = timedelta(hours=6), settings=None, **files):
     """A mini project run ``runs`` times, one more day of orders each time, the clock moving."""
     root = mini_project(root, **{"headwater.yaml": COST_YAML, **files})
     clock = FrozenClock(START)
-    platform = Platform(root, clock=clock)
+    platform = Platform(root, clock=clock, settings=settings)
     for i in range(runs):
         write_orders(root, days=3 + i)
         clock.advance(every)

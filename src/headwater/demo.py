@@ -12,6 +12,7 @@ DEMO_STAGES: list[tuple[str, str]] = [
     ("cost", "headwater.cost.demo:stage"),
     ("slo", "headwater.observe.demo:stage"),
     ("streaming", "headwater.lanes.streaming.demo:stage"),
+    ("cdc", "headwater.lanes.cdc.demo:stage"),
 ]
 
 

@@ -101,3 +101,13 @@ def test_long_retention_in_use_by_time_travel_is_not_waste(tmp_path):
     platform.query("SELECT count(*) FROM stg_customers", as_of=str(oldest))
     platform.clock.advance(timedelta(seconds=1))
     assert "stg_customers" not in _findings(platform, "long_retention")
+
+
+def test_a_downstream_freshness_override_keeps_its_inputs_fast(tmp_path):
+    """daily_revenue promises 30m by SLO override, so its hourly-tier inputs are not over-tiered."""
+    fast = SALES.replace("            tier: finance\n",
+                         "            tier: finance\n            slo: {freshness: 30m}\n")
+    platform = build(tmp_path / "mini", runs=2, **{"products/sales.yaml": fast})
+    assert _findings(platform, "over_tiered") == {}
+    slow = build(tmp_path / "slow", runs=2)
+    assert set(_findings(slow, "over_tiered")) == {"stg_orders", "stg_customers"}

@@ -105,11 +105,9 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
                 "run it when its inputs change (schedule it on its inputs' freshness), or less often",
                 unchanged_runs=same, runs=len(ok), cost_per_run=per_run)
 
-        promised = project.tiers[product.tier].freshness
-        if product.slo.freshness is not None:
-            promised = product.slo.freshness
+        promised = _freshness(project, product)
         needs = [(parse_duration(c.reads), c.name) for c in product.consumers if c.reads]
-        needs += [(project.tiers[project.products[d].tier].freshness, d) for d in downstream]
+        needs += [(_freshness(project, project.products[d]), d) for d in downstream]
         if needs and promised < min(needs)[0]:
             fastest, reader = min(needs)
             better = [(t.freshness, n) for n, t in project.tiers.items()
@@ -152,6 +150,13 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
                 current_bytes=files.current_bytes, snapshots=len(files.snapshots))
     findings.sort(key=lambda f: -f.savings_per_month)
     return WasteReport(window, cfg.currency, findings)
+
+
+def _freshness(project, product) -> timedelta:
+    """What a product promises: its own SLO override, else its tier's freshness."""
+    if product.slo.freshness is not None:
+        return parse_duration(product.slo.freshness)
+    return project.tiers[product.tier].freshness
 
 
 def _time_travel_reads(files, reads) -> int:

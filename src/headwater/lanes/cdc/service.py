@@ -63,11 +63,12 @@ class CdcService:
                                      "which is not set", fix=f"export {product.cdc.source.url[4:]}=...")
         return url
 
-    def open_source(self, product: "CdcProduct", file: str | Path | None = None):
-        """The configured source of ``product`` (or a Debezium file) and its identity."""
+    def open_source(self, product: "CdcProduct", file: str | Path | None = None, source=None):
+        """The configured source of ``product`` (or a Debezium file, or ``source``: another
+        CdcSourceSpec) and its identity."""
         from headwater.sources.base import make_source
 
-        spec = product.cdc.source
+        spec = source or product.cdc.source
         if file is not None or spec.kind == "debezium":
             path = Path(file if file is not None else (self._url(product) or ""))
             if str(path).startswith("file://"):
@@ -78,7 +79,7 @@ class CdcService:
                                  table=spec.table if file is None else spec.options.get("match_table"),
                                  **{k: v for k, v in spec.options.items() if k != "match_table"})
             return source, f"debezium:{path.resolve()}"
-        url = self._url(product)
+        url = spec.url if source is not None else self._url(product)
         slot = spec.slot or f"headwater_{self.platform.project.name}_{product.name}".replace("-", "_")
         source = make_source(spec.kind, url=url, table=spec.table, slot=slot,
                              primary_key=product.primary_key, clock=self.platform.clock, **spec.options)
@@ -86,10 +87,11 @@ class CdcService:
 
     def run(self, name: str, *, until_idle: float | None = None, max_batches: int | None = None,
             max_batch: int = 50_000, accept_schema_change: bool = False, resnapshot: bool = False,
-            file: str | Path | None = None, command: str | None = None) -> CdcRunResult:
-        """Mirror ``name`` from its source until idle for ``until_idle`` seconds (None: forever)."""
+            file: str | Path | None = None, source=None, command: str | None = None) -> CdcRunResult:
+        """Mirror ``name`` from its source until idle for ``until_idle`` seconds (None: forever).
+        ``file``: a Debezium log instead of the configured source; ``source``: a CdcSourceSpec."""
         product = self.product(name)
-        source, source_id = self.open_source(product, file)
+        source, source_id = self.open_source(product, file, source)
         try:
             lane = CdcLane(self.platform, product, source, source_id=source_id, max_batch=max_batch,
                            accept_schema_change=accept_schema_change, resnapshot=resnapshot)

@@ -119,3 +119,18 @@ def test_an_unknown_grouping_names_the_fix(ran):
     with pytest.raises(HeadwaterError) as err:
         ran.cost.showback("team")
     assert "--by product|domain|tier|owner" in err.value.fix
+
+
+def test_a_calendar_month_is_the_window_from_its_first_day(ran):
+    from datetime import datetime, timezone
+
+    month = ran.cost.showback("product", month="2026-03")
+    assert month.start == datetime(2026, 3, 1, tzinfo=timezone.utc) and month.end == ran.clock.now()
+    same = ran.cost.showback("product", month.end - month.start)
+    assert month.total == pytest.approx(same.total, rel=1e-12)
+    before = ran.cost.showback("product", month="2026-02")
+    assert all(line.runs == 0 for line in before.lines) and before.end == datetime(2026, 3, 1, tzinfo=timezone.utc)
+    from headwater.errors import HeadwaterError
+
+    with pytest.raises(HeadwaterError):
+        ran.cost.showback(month="March")

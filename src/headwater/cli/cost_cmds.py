@@ -51,6 +51,7 @@ def showback(
     ctx: typer.Context,
     by: Annotated[str, typer.Option("--by", help="product | domain | tier | owner")] = "product",
     period: PeriodOpt = "30d",
+    month: Annotated[Optional[str], typer.Option("--month", help="A calendar month instead, e.g. 2026-10.")] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (every field).")] = False,
     project: ProjectOpt = None,
     json: JsonOpt = False,
@@ -60,7 +61,7 @@ def showback(
         return
     from headwater.cost.attribution import COLUMNS
 
-    report = platform(project).cost.showback(by, _duration(period, "--period"))
+    report = platform(project).cost.showback(by, _duration(period, "--period"), month=month)
     if json:
         print_json(report.to_dict())
     elif as_csv:
@@ -71,7 +72,8 @@ def showback(
     else:
         cur = report.currency
         out = console()
-        for part in showback_tables(report, f"cost by {by}, {period} to "
+        span = month or period
+        for part in showback_tables(report, f"cost by {by}, {span} to "
                                             f"{report.end:%Y-%m-%d %H:%M} UTC: {_money(report.total, cur)}"):
             out.print(part)
 

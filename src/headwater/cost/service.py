@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -78,10 +78,18 @@ class CostService:
 
     # showback --------------------------------------------------------------
     def showback(self, by: str = "product", period: timedelta = timedelta(days=30),
-                 usage: Usage | None = None, end: datetime | None = None) -> Showback:
+                 usage: Usage | None = None, end: datetime | None = None,
+                 month: str | None = None) -> Showback:
+        """Cost per ``by`` for the ``period`` ending at ``end`` (now), or for a calendar ``month``
+        ('2026-10'; the current month runs to now)."""
         if by not in GROUPS:
             raise HeadwaterError(f"cannot group cost by {by!r}", fix=f"use --by {'|'.join(GROUPS)}")
-        end = end or (usage.now if usage else self.platform.clock.now())
+        now = usage.now if usage else self.platform.clock.now()
+        if month is not None:
+            start, end = _month(month)
+            end = min(end, now)
+            period = max(end - start, timedelta(0))
+        end = end or now
         start = end - period
         usage = usage or self.usage(since=start)
         lines = attribute(self.platform.project, usage, start, end)
@@ -138,3 +146,13 @@ class CostService:
         from headwater.cost.retention import apply_retention
 
         return apply_retention(self, products)
+
+
+def _month(text: str) -> tuple[datetime, datetime]:
+    from headwater.cost.budgets import month_bounds
+
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return month_bounds(datetime(year, month, 1, tzinfo=timezone.utc))
+    except ValueError:
+        raise HeadwaterError(f"{text!r} is not a month", fix="give it as YYYY-MM, e.g. 2026-10") from None

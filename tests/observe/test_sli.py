@@ -166,3 +166,24 @@ def test_arrival_and_duration_anomalies(sim):
     last = scores["arrival"].ref
     hw.observe.mark_outlier(last, "planned maintenance")
     assert last in hw.observe.outliers()
+
+
+def test_validity_and_completeness_from_the_real_contract_gate(tmp_path):
+    """The contracts package's shop: planted bad rows are quarantined by the real gate."""
+    from headwater.clock import FrozenClock
+    from headwater.platform import Platform
+    from tests.contracts.helpers import shop
+
+    hw = Platform(shop(tmp_path / "shop"), clock=FrozenClock(T0))
+    assert hw.run().ok
+    step = hw.ledger.latest("stg_orders", status="success")
+    contract = step.details["contract"]
+    slo = hw.observe.slo("stg_orders")
+    valid, comp = slo.slis["validity"], slo.slis["completeness"]
+    assert (valid.detail["passed"], valid.detail["quarantined"]) == (contract["passed"], contract["quarantined"])
+    assert contract["quarantined"] > 0
+    assert valid.value == pytest.approx(contract["passed"] / (contract["passed"] + contract["quarantined"]))
+    assert valid.status.value == "breached"
+    written = step.details["conservation"]["written"]
+    assert comp.detail["rows_expected"] == written + contract["quarantined"]
+    assert comp.value == pytest.approx(written / (written + contract["quarantined"]))

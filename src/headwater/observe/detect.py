@@ -63,7 +63,7 @@ def volume(h: History, outliers: set[str] | None = None, threshold: float = 3.5)
                          {**detail, "reason": f"baseline needs more runs ({rows.training_points} so far)"})
     bad = any(s.anomalous for s in scores.values())
     return SliResult("volume", Status.ANOMALOUS if bad else Status.OK, rows.value, "rows",
-                     f"|robust z| <= {threshold:g} vs {rows.season} median {rows.expected:,.0f}", None, detail,
+                     f"|z| <= {threshold:g} ({rows.season} median {rows.expected:,.0f})", None, detail,
                      bad_since=rows.at if bad else None)
 
 

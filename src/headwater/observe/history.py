@@ -101,12 +101,18 @@ def _round(value: float | None) -> float | None:
     return round(value, 6)
 
 
-def gate_counts(details: dict) -> tuple[int, int, int] | None:
-    """(passed, quarantined, filtered) rows recorded by a contract gate in a step's details.
+def gate_counts(details: dict, contract_only: bool = False) -> tuple[int, int, int] | None:
+    """(passed, quarantined, filtered) rows recorded for a step, or None.
 
-    The gate records ``details["gate"] = {"passed": N, "quarantined": N, "filtered": N}``
-    (``rows_in`` and ``rows_quarantined`` are read too); None when no gate ran.
+    Read from the contract gate's ``details["contract"]`` (``passed``, ``quarantined``; also
+    ``details["gate"]``, ``rows_in``, ``rows_quarantined``) and, unless ``contract_only``, from
+    the lane's row conservation ``details["conservation"]`` (``written``, ``quarantined``,
+    ``filtered_by_transform``): in = out + quarantined + filtered.
     """
+    conservation = details.get("conservation")
+    if not contract_only and isinstance(conservation, dict) and conservation.get("written") is not None:
+        return (int(conservation["written"]), int(conservation.get("quarantined") or 0),
+                int(conservation.get("filtered_by_transform") or 0))
     for key in ("gate", "contract"):
         gate = details.get(key)
         if isinstance(gate, dict):

@@ -136,7 +136,7 @@ def availability(h: History, obj: Objectives, schedule: str | None) -> tuple[Sli
 def validity(h: History, obj: Objectives) -> tuple[SliResult, EventSeries]:
     events, last = [], None
     for step in h.successes:
-        counts = gate_counts(step.details)
+        counts = gate_counts(step.details, contract_only=True)
         if counts is None:
             continue
         passed, quarantined, _ = counts

@@ -163,6 +163,9 @@ class Contract(Strict):
     rules: list[Rule] = Field(default_factory=list, description="Table-level rules.")
     extra_columns: Severity | None = Field(
         default=Severity.WARN, description="Columns not in the contract: warn (default), block, or null to allow.")
+    extensions: dict[str, Any] = Field(
+        default_factory=dict, description="What other standards say that headwater does not model "
+                                          "(kept by 'contract import' so an export gives it back).")
 
     @field_validator("version")
     @classmethod

@@ -69,6 +69,16 @@ class CdcService:
         from headwater.sources.base import make_source
 
         spec = source or product.cdc.source
+        if file is None and spec.kind == "debezium" and spec.options.get("carrier"):
+            from headwater.sources.debezium_carrier import DebeziumCarrierSource
+
+            opts = dict(spec.options)
+            carrier = opts.pop("carrier")
+            src = DebeziumCarrierSource(carrier, product.primary_key, spec.table, url=spec.url,
+                                        stream=opts.pop("stream", None), group=opts.pop("group", None),
+                                        options=opts, state_dir=self.platform.state_dir,
+                                        product=product.name)
+            return src, f"debezium+{carrier}:{spec.url or product.name}"
         if file is not None or spec.kind == "debezium":
             path = Path(file if file is not None else (self._url(product) or ""))
             if str(path).startswith("file://"):

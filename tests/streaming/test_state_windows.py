@@ -35,11 +35,17 @@ def test_watermark_is_the_slowest_active_partition_and_idle_ones_stop_holding_it
 
 
 def test_dedupe_state_is_bounded_by_the_window_of_the_watermark():
+    import pyarrow as pa
+
     state = DedupeState(["id"], timedelta(minutes=10))
-    keep = state.first_seen(["a", "b", "a", "c"], np.array([0, 60 * S, 61 * S, 700 * S]))
-    assert keep.tolist() == [True, True, False, True] and len(state) == 3
+    batch = pa.table({"id": ["a", "b", "a", "c"]})
+    dup = state.duplicates(batch, state.keys_of(batch))
+    assert dup.tolist() == [False, False, True, False]  # a repeat within the batch
+    state.remember(["a", "b", "c"], np.array([0, 60 * S, 700 * S]))
+    assert state.duplicates(batch, state.keys_of(batch)).all() and len(state) == 3
     assert state.evict(650 * S) == 1  # 'a' (t=0) is older than watermark - 10 min
     assert len(state) == 2 and state.contains(["a", "b"]).tolist() == [False, True]
+    assert state.cutoff(650 * S) <= 50 * S  # the rule the restart rebuilds the state with
 
 
 def test_inbox_refuses_past_its_bound_and_frees_space_on_ack(tmp_path):

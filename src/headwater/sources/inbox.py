@@ -52,18 +52,20 @@ class Appended:
 
 
 def encode_payload(payload: bytes | str | Iterable[dict]) -> tuple[bytes, int]:
-    """JSON lines (one compact object per line) from a JSON array, JSON lines, or dicts."""
+    """JSON lines (one object per line) from a JSON array, JSON lines, or dicts.
+
+    JSON lines are validated (each line one JSON object) and kept byte for byte; an array or
+    dicts are serialised compactly, one object per line.
+    """
     if isinstance(payload, (bytes, str)):
-        text = payload.decode() if isinstance(payload, bytes) else payload
-        stripped = text.lstrip()
+        data = payload.encode() if isinstance(payload, str) else payload
+        if not data.lstrip().startswith(b"["):
+            return _checked_lines(data)
         try:
-            if stripped.startswith("["):
-                items = json.loads(stripped)
-            else:
-                items = [json.loads(line) for line in text.splitlines() if line.strip()]
+            items = json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadPayload(f"the payload is not JSON lines or a JSON array: {exc}",
-                             fix="send one JSON object per line, or one JSON array of objects") from None
+            raise BadPayload(f"the payload is not a JSON array: {exc}",
+                             fix="send one JSON array of objects, or one JSON object per line") from None
     else:
         items = list(payload)
     bad = next((i for i, item in enumerate(items) if not isinstance(item, dict)), None)
@@ -72,6 +74,36 @@ def encode_payload(payload: bytes | str | Iterable[dict]) -> tuple[bytes, int]:
                          fix="each event must be a JSON object")
     data = "".join(json.dumps(item, separators=(",", ":"), default=str) + "\n" for item in items)
     return data.encode(), len(items)
+
+
+def _checked_lines(data: bytes) -> tuple[bytes, int]:
+    lines = [line for line in data.split(b"\n") if line.strip()]
+    if _arrow_accepts(data):  # the C++ reader parsed every line as an object: no need to look
+        return b"\n".join(line.rstrip(b"\r") for line in lines) + b"\n" if lines else b"", len(lines)
+    loads = json.loads
+    for i, line in enumerate(lines):
+        try:
+            ok = line.lstrip().startswith(b"{") and isinstance(loads(line), dict)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadPayload(f"line {i + 1} of the payload is not JSON: {exc}",
+                             fix="send one JSON object per line, or one JSON array of objects") from None
+        if not ok:
+            raise BadPayload(f"line {i + 1} of the payload is not a JSON object",
+                             fix="each event must be a JSON object")
+    return b"\n".join(line.rstrip(b"\r") for line in lines) + b"\n" if lines else b"", len(lines)
+
+
+def _arrow_accepts(data: bytes) -> bool:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    try:
+        pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1)))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False  # not JSON objects, or types that vary between lines: check line by line
+    return True
 
 
 class Inbox:

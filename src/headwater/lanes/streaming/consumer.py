@@ -186,7 +186,7 @@ class StreamConsumer:
             table = table.filter(valid)
             partitions = [p for p, ok in zip(partitions, valid) if ok]
         if self.dedupe is not None and table.num_rows:  # copies of committed or earlier rows
-            dup = self.dedupe.duplicates(self.dedupe.keys_of(table))
+            dup = self.dedupe.duplicates(table, self.dedupe.keys_of(table))
             if dup.any():
                 counts["duplicates"] = int(dup.sum())
                 table = table.filter(~dup)
@@ -207,10 +207,8 @@ class StreamConsumer:
         if outcome.quarantined is not None and outcome.quarantined.num_rows:
             counts["gate_quarantined"] = outcome.quarantined.num_rows
             quarantine.append(_reason(outcome.quarantined, outcome.message or "contract rule failed"))
-        if self.dedupe is not None and passed.num_rows:
-            keep = self.dedupe.first_seen(self.dedupe.keys_of(passed), micros(passed.column(spec.event_time)))
-            counts["duplicates"] += int((~keep).sum())
-            passed = passed.filter(keep) if not keep.all() else passed
+        if self.dedupe is not None and passed.num_rows:  # duplicates are gone: remember the rest
+            self.dedupe.remember(self.dedupe.keys_of(passed), micros(passed.column(spec.event_time)))
         if late_rows is not None:
             counts["late"] = late_rows.num_rows
             if spec.late_policy == "drop":

@@ -10,7 +10,6 @@ at the commit (durable, bounded, and consistent by construction).
 
 from __future__ import annotations
 
-import heapq
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -151,14 +150,21 @@ class Watermarks:
 
 
 class DedupeState:
-    """Keys first seen within ``window`` of the watermark; older keys are evicted."""
+    """Keys first seen within ``window`` of the watermark; older keys are evicted.
+
+    Keys are kept in time buckets of 1/256 of the window; a bucket is evicted whole once it
+    lies entirely before ``watermark - window``. ``cutoff`` (the bucket floor) is the exact rule
+    the restart uses to rebuild the same state from the table.
+    """
+
+    BUCKETS = 256
 
     def __init__(self, columns: list[str], window: timedelta) -> None:
         self.columns = columns
         self.window = parse_duration(window) // timedelta(microseconds=1)
+        self.bucket = max(1, self.window // self.BUCKETS)
         self.seen: dict[Any, int] = {}
-        self._heap: list[tuple[int, int, Any]] = []
-        self._n = 0
+        self._buckets: dict[int, list] = {}
 
     def __len__(self) -> int:
         return len(self.seen)
@@ -167,51 +173,57 @@ class DedupeState:
         cols = [table.column(c).to_pylist() for c in self.columns]
         return cols[0] if len(cols) == 1 else list(zip(*cols))
 
-    def first_seen(self, keys: list, ets: np.ndarray) -> np.ndarray:
-        """Keep-mask: True for a key not seen before (it is remembered), False for a duplicate."""
-        keep = np.ones(len(keys), dtype=bool)
-        seen, heap = self.seen, self._heap
-        for i, (key, et) in enumerate(zip(keys, ets.tolist())):
-            if key in seen:
-                keep[i] = False
-            else:
-                seen[key] = et
-                self._n += 1
-                heapq.heappush(heap, (et, self._n, key))
-        return keep
+    def duplicates(self, table, keys: list) -> np.ndarray:
+        """True for a row whose key is remembered or repeated earlier in the batch (nothing added)."""
+        import pyarrow as pa
 
-    def duplicates(self, keys: list) -> np.ndarray:
-        """True for a key already remembered or repeated earlier in ``keys`` (nothing is added)."""
-        seen, local = self.seen, set()
-        out = np.zeros(len(keys), dtype=bool)
-        for i, key in enumerate(keys):
-            if key in seen or key in local:
-                out[i] = True
-            else:
-                local.add(key)
+        n = len(keys)
+        out = np.fromiter(map(self.seen.__contains__, keys), dtype=bool, count=n)
+        if len(set(keys)) != n:  # repeats within the batch: all but the first are duplicates
+            idx = table.select(self.columns).append_column("__i", pa.array(np.arange(n)))
+            first = idx.group_by(self.columns, use_threads=False).aggregate([("__i", "min")])
+            is_first = np.zeros(n, dtype=bool)
+            is_first[first.column("__i_min").to_numpy()] = True
+            out |= ~is_first
         return out
 
+    def remember(self, keys: list, ets: np.ndarray) -> None:
+        """Remember keys (unique, not yet seen) with their event times."""
+        if not len(keys):
+            return
+        self.seen.update(zip(keys, ets.tolist()))
+        buckets = ets // self.bucket
+        lo, hi = int(buckets.min()), int(buckets.max())
+        if lo == hi:
+            self._buckets.setdefault(lo, []).extend(keys)
+            return
+        for b in np.unique(buckets).tolist():
+            mask = buckets == b
+            self._buckets.setdefault(b, []).extend(k for k, m in zip(keys, mask) if m)
+
     def contains(self, keys: list) -> np.ndarray:
-        return np.fromiter((k in self.seen for k in keys), dtype=bool, count=len(keys))
-
-    def evict(self, watermark_us: int | None) -> int:
-        if watermark_us is None:
-            return 0
-        cutoff, heap, evicted = watermark_us - self.window, self._heap, 0
-        while heap and heap[0][0] < cutoff:
-            et, _, key = heapq.heappop(heap)
-            if self.seen.get(key) == et:
-                del self.seen[key]
-                evicted += 1
-        return evicted
-
-    def load(self, keys: Iterable, ets: Iterable[int]) -> None:
-        for key, et in zip(keys, ets):
-            if key not in self.seen:
-                self.seen[key] = et
-                self._n += 1
-                self._heap.append((et, self._n, key))
-        heapq.heapify(self._heap)
+        return np.fromiter(map(self.seen.__contains__, keys), dtype=bool, count=len(keys))
 
     def cutoff(self, watermark_us: int | None) -> int | None:
-        return None if watermark_us is None else watermark_us - self.window
+        """Keys with event time at or after this are kept (the floor of watermark - window)."""
+        if watermark_us is None:
+            return None
+        return ((watermark_us - self.window) // self.bucket) * self.bucket
+
+    def evict(self, watermark_us: int | None) -> int:
+        cutoff = self.cutoff(watermark_us)
+        if cutoff is None:
+            return 0
+        evicted = 0
+        for b in [b for b in self._buckets if (b + 1) * self.bucket <= cutoff]:
+            for key in self._buckets.pop(b):
+                if self.seen.pop(key, None) is not None:
+                    evicted += 1
+        return evicted
+
+    def load(self, keys: list, ets: Iterable[int]) -> None:
+        ets = np.asarray(list(ets), dtype="int64")
+        if len(ets):
+            fresh = ~self.contains(keys)
+            keys = [k for k, f in zip(keys, fresh) if f]
+            self.remember(keys, ets[fresh])

@@ -13,6 +13,7 @@ DEMO_STAGES: list[tuple[str, str]] = [
     ("slo", "headwater.observe.demo:stage"),
     ("streaming", "headwater.lanes.streaming.demo:stage"),
     ("cdc", "headwater.lanes.cdc.demo:stage"),
+    ("diagnose", "headwater.diagnose.demo:stage"),
 ]
 
 

@@ -150,3 +150,17 @@ def test_unknown_targets_and_runs_are_errors_with_a_fix(scenario):
     assert info.value.fix
     with pytest.raises(NotFoundError):
         platform.diagnosis.diagnose("airflow://prod/train_churn", at=datetime(2000, 1, 1, tzinfo=DAY0.tzinfo))
+
+
+def test_three_audiences(scenario):
+    from headwater.diagnose.render import render
+
+    platform = scenario("late_supplier")
+    report = platform.diagnosis.diagnose("airflow://prod/supplier_report", cost_per_hour=600)
+    engineer, manager, executive = (render(report, a) for a in ("engineer", "manager", "executive"))
+    assert any("what_if" in line for line in engineer) and any("hop " in line for line in engineer)
+    assert any(line.startswith("Next steps") for line in manager)
+    assert any("owner: user:mateo" in line for line in manager)
+    [paragraph] = executive
+    cost = report.findings[0].cost
+    assert f"{cost:,.0f}" in paragraph and "s3://raw/suppliers.csv" in paragraph and "Risks remain" in paragraph

@@ -22,6 +22,9 @@ COMMAND_MODULES = (
     "headwater.cli.contract_cmds",
     "headwater.cli.observe_cmds",
     "headwater.cli.cdc_cmds",
+    "headwater.cli.lineage_cmds",
+    "headwater.cli.diagnose_cmds",
+    "headwater.cli.serve_cmds",
 )
 
 app = typer.Typer(

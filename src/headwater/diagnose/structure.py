@@ -44,7 +44,7 @@ def redundant_read(ctx: Context) -> list[Finding]:
                 delay = (hop.running * (raw_bytes - (out_bytes or 0)) / total
                          if raw_bytes and total and factor and factor > 1 else 0.0)
                 job = ctx.label(hop.run.job)
-                evidence = {"job": job, "run_id": hop.run.run_id, "raw_dataset": ctx.label(raw.key),
+                evidence = {"job": job, "run_id": hop.run.run_id, "owner": ctx.owner(hop.run.job), "raw_dataset": ctx.label(raw.key),
                             "already_read_by": ctx.label(other.run.job), "could_read": ctx.label(better),
                             "raw_bytes_read": raw_bytes, "alternative_bytes": out_bytes,
                             "io_amplification": factor, "times_raw_read_in_this_run_dag": readers}

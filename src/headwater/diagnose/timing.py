@@ -70,7 +70,7 @@ def barrier_wait(ctx: Context) -> list[Finding]:
         if wait < MIN_DELAY:
             continue
         job = ctx.label(hop.run.job)
-        evidence = {"job": job, "run_id": hop.run.run_id, "inputs": len(known),
+        evidence = {"job": job, "run_id": hop.run.run_id, "owner": ctx.owner(hop.run.job), "inputs": len(known),
                     "ready_early": len(early), "waited_for": ctx.label(last.key),
                     "majority_ready_at": majority_ready, "last_ready_at": last.ready_at,
                     "input_ready_times": {ctx.label(i.key): i.ready_at for i in known}}
@@ -126,7 +126,7 @@ def contention(ctx: Context) -> tuple[list[Finding], set[str]]:
             inflated = sum(o["inflated"] for o in overlapping)
             explained.add(run.run_id)
             job = ctx.label(run.job)
-            evidence = {"job": job, "run_id": run.run_id, "datasource": source,
+            evidence = {"job": job, "run_id": run.run_id, "owner": ctx.owner(run.job), "datasource": source,
                         "duration_seconds": run.duration, "baseline_seconds": base,
                         "inflation": run.duration / base, "overlapping_runs": overlapping}
             out.append(Finding(
@@ -157,7 +157,7 @@ def slow_step(ctx: Context, explained: set[str] = frozenset()) -> list[Finding]:
         span = sum(h.running for h in ctx.path()) or 1.0
         job = ctx.label(run.job)
         history = [r.duration for r in ctx.index.runs_of(run.job) if r.duration is not None]
-        evidence = {"job": job, "run_id": run.run_id, "duration_seconds": run.duration,
+        evidence = {"job": job, "run_id": run.run_id, "owner": ctx.owner(run.job), "duration_seconds": run.duration,
                     "baseline_seconds": base, "ratio": run.duration / base,
                     "share_of_critical_path_running": run.duration / span,
                     "runs_in_baseline": len(history) - 1, "what_if_ready_at": what_if}

@@ -72,6 +72,11 @@ def _consumers(graph: LineageGraph, node_ids) -> list[dict]:
     return out
 
 
+def _name(graph: LineageGraph, node_id: str) -> str:
+    node = graph.nodes[node_id]
+    return node.attrs.get("product") or node.attrs.get("source") or node.label
+
+
 def dataset_impact(graph: LineageGraph, start: str, depth: int | None = None) -> dict:
     reached = graph.walk(start, "downstream", depth)
     reached.pop(start, None)
@@ -112,7 +117,7 @@ def column_impact(graph: LineageGraph, index: ColumnIndex, start: str, column: s
         "broken_jobs": [_entry(graph, j, references=sorted(set(cols))) for j, cols in sorted(broken.items())],
         "changed_columns": [{"dataset": graph.nodes[ds].label, "product": graph.nodes[ds].attrs.get("product"),
                              "column": col,
-                             "from": None if src is None else f"{graph.nodes[src[0]].label}.{src[1]}"}
+                             "from": None if src is None else f"{_name(graph, src[0])}.{src[1]}"}
                             for (ds, col), src in changed.items() if (ds, col) != (start, column)],
         "stale": [_entry(graph, n, distance=d) for n, d in sorted(stale.items(), key=lambda x: (x[1], x[0]))],
         "unknown_use": [_entry(graph, j) for j in sorted(unknown)],

@@ -67,7 +67,7 @@ def _insert(dialect: str):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(LineageEventRow).on_conflict_do_nothing()
+    return insert(LineageEventRow.__table__).on_conflict_do_nothing()
 
 
 def ingest(ledger, events: Iterable[Any], origin: str = "openlineage",
@@ -90,11 +90,14 @@ def ingest(ledger, events: Iterable[Any], origin: str = "openlineage",
         rows[key] = values
     if not rows:
         return result
-    with ledger._session() as s, s.begin():
-        before = s.scalar(select(func.count()).select_from(LineageEventRow))
-        s.execute(_insert(ledger.engine.dialect.name), list(rows.values()))
-        after = s.scalar(select(func.count()).select_from(LineageEventRow))
-    result.stored = after - before
+    with ledger.engine.begin() as s:
+        outcome = s.execute(_insert(ledger.engine.dialect.name), list(rows.values()))
+        stored = outcome.rowcount  # executemany: the sum over rows; a skipped conflict counts 0
+        if stored is None or stored < 0:  # a driver that cannot tell: count what is there
+            keys = {k[0] for k in rows}
+            stored = s.scalar(select(func.count()).select_from(LineageEventRow)
+                              .where(LineageEventRow.run_id.in_(keys)))
+    result.stored = stored
     result.duplicates += len(rows) - result.stored
     return result
 

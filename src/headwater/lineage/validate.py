@@ -19,6 +19,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from headwater.ledger.openlineage import parse_time
+
 # (where the facet sits, facet key) -> the facet schema file and its $defs entry
 CHECKED_FACETS: dict[tuple[str, str], tuple[str, str]] = {
     ("dataset", "symlinks"): ("SymlinksDatasetFacet", "SymlinksDatasetFacet"),
@@ -103,7 +105,10 @@ def _fast() -> tuple[Any, dict[tuple[str, str], Any]] | None:
     for key, (schema_file, definition) in CHECKED_FACETS.items():
         doc = docs[f"https://openlineage.io/spec/facets/{_version(docs, schema_file)}/{schema_file}.json"]
         facets[key] = compile_({**doc, "$ref": f"#/$defs/{definition}"})
-    return compile_(core), facets
+    # JobEvent forbids "run" and DatasetEvent forbids "job" with "run": an event with both can only
+    # be a RunEvent, so checking that one branch is exactly the spec's oneOf, at a third of the cost
+    run_only = compile_({k: v for k, v in core.items() if k != "oneOf"} | {"$ref": "#/$defs/RunEvent"})
+    return (compile_(core), run_only), facets
 
 
 def _version(docs: dict, schema_file: str) -> str:
@@ -151,7 +156,8 @@ def problems(event: Any) -> list[Problem]:
     if not isinstance(event, dict):
         return [Problem("$", f"an OpenLineage event is a JSON object, not {type(event).__name__}")]
     fast = _fast()
-    if fast is not None and _passes(fast[0], event) and _time_ok(event) and all(
+    if fast is not None and _passes(fast[0][1] if "run" in event and "job" in event else fast[0][0], event) \
+            and _time_ok(event) and all(
             _passes(fast[1][(w, k)], v) for w, _, k, v in _facets(event)
             if (w, k) in fast[1] and isinstance(v, dict) and not v.get("_deleted")):
         return []
@@ -175,8 +181,6 @@ def problems(event: Any) -> list[Problem]:
 
 
 def _time_ok(event: dict) -> bool:
-    from headwater.ledger.openlineage import parse_time
-
     try:
         parse_time(event["eventTime"])
     except (ValueError, TypeError, KeyError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from headwater.ledger.openlineage import parse_time
 from headwater.ledger.schema import LineageEventRow
@@ -67,7 +67,8 @@ def _insert(dialect: str):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(LineageEventRow.__table__).on_conflict_do_nothing()
+    table = LineageEventRow.__table__
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def ingest(ledger, events: Iterable[Any], origin: str = "openlineage",
@@ -91,13 +92,9 @@ def ingest(ledger, events: Iterable[Any], origin: str = "openlineage",
     if not rows:
         return result
     with ledger.engine.begin() as s:
-        outcome = s.execute(_insert(ledger.engine.dialect.name), list(rows.values()))
-        stored = outcome.rowcount  # executemany: the sum over rows; a skipped conflict counts 0
-        if stored is None or stored < 0:  # a driver that cannot tell: count what is there
-            keys = {k[0] for k in rows}
-            stored = s.scalar(select(func.count()).select_from(LineageEventRow)
-                              .where(LineageEventRow.run_id.in_(keys)))
-    result.stored = stored
+        # RETURNING gives one row per event actually inserted (a skipped conflict returns none);
+        # executemany rowcounts are not reliable across drivers (psycopg reports every row)
+        result.stored = len(s.execute(_insert(ledger.engine.dialect.name), list(rows.values())).all())
     result.duplicates += len(rows) - result.stored
     return result
 

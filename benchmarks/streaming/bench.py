@@ -87,7 +87,13 @@ def throughput(n: int, tmp: Path) -> dict:
 CONSUMER = """
 import sys
 from headwater.platform import Platform
-Platform(sys.argv[1]).streaming.run("events", until_idle=float(sys.argv[2]), step_interval=3600)
+ready = []
+def progress(stats):
+    if not ready:
+        ready.append(1)
+        print("ready", flush=True)
+Platform(sys.argv[1]).streaming.run("events", until_idle=float(sys.argv[2]), step_interval=3600,
+                                    progress=progress)
 """
 
 
@@ -96,11 +102,14 @@ def latency(rate: int, seconds: float, tmp: Path, batch_seconds: float) -> dict:
     from headwater.sources.inbox import Inbox
 
     root = project(tmp / "latency", rows=100_000, seconds=batch_seconds)
-    inbox = Inbox(root / ".headwater" / "inbox" / "events", max_bytes=4_000_000_000)
-    consumer = subprocess.Popen([sys.executable, "-c", CONSUMER, str(root), "2.0"])
-    time.sleep(3.0)  # let the consumer start (imports, catalog) before the clock starts
     base = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    slice_n, sent, sent_at = max(1, rate // 100), 0, []
+    inbox = Inbox(root / ".headwater" / "inbox" / "events", max_bytes=4_000_000_000)
+    consumer = subprocess.Popen([sys.executable, "-c", CONSUMER, str(root), "2.0"], stdout=subprocess.PIPE,
+                                text=True)
+    inbox.append(lines(0, 1, base, dup_every=0))  # one warm-up event creates the table
+    assert consumer.stdout.readline().strip() == "ready"  # the consumer has restored and polled once
+    time.sleep(1.0)
+    slice_n, sent, sent_at = max(1, rate // 100), 1, [time.time()]
     start = time.time()
     while time.time() - start < seconds:
         due = int((time.time() - start) * rate)
@@ -117,7 +126,7 @@ def latency(rate: int, seconds: float, tmp: Path, batch_seconds: float) -> dict:
     for snap in hw.lakehouse.snapshots("events"):
         total = int(snap.summary.get("total-records", 0))
         done = snap.committed_at.timestamp()
-        lat.extend(done - sent_at[i] for i in range(prev, min(total, len(sent_at))))
+        lat.extend(done - sent_at[i] for i in range(max(prev, 1), min(total, len(sent_at))))
         prev = total
     lat.sort()
     q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 3) if lat else None  # noqa: E731

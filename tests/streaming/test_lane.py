@@ -45,7 +45,8 @@ def test_late_events_are_quarantined_with_the_reason_and_counted(tmp_path):
     assert result.stats["late"] == 5 and result.stats["late_quarantined"] == 5
     rows = _ids(hw, "clicks__quarantine")
     assert sorted(r["event_id"] for r in rows) == [f"late{i}" for i in range(5)]
-    assert all(r["_hw_reason"].startswith("late: event time behind the watermark") for r in rows)
+    assert all(r["_hw_reasons"][0].startswith("late: event time behind the watermark") for r in rows)
+    assert all(r["_hw_rules"] == ["late"] and r["_hw_run_id"] == result.run_id for r in rows)
     status = hw.streaming.status()[0]
     assert status.late_rate == pytest.approx(5 / 205, abs=1e-6)
     step = hw.ledger.latest("clicks")
@@ -78,7 +79,7 @@ def test_events_without_a_readable_event_time_are_quarantined(tmp_path):
     hw.streaming.ingest("clicks", events(10) + [{"event_id": "x1", "ts": "not a time"}, {"event_id": "x2"}])
     result = hw.streaming.run("clicks", until_idle=0.2)
     assert result.stats["bad_event_time"] == 2 and result.stats["written"] == 10
-    reasons = {r["event_id"]: r["_hw_reason"] for r in _ids(hw, "clicks__quarantine")}
+    reasons = {r["event_id"]: r["_hw_reasons"][0] for r in _ids(hw, "clicks__quarantine")}
     assert set(reasons) == {"x1", "x2"} and "event time" in reasons["x1"]
 
 

@@ -112,8 +112,11 @@ class StreamConsumer:
     def _quarantine_fence(self) -> dict[str, str] | None:
         if not self.lh.exists(self.quarantine_name):
             return None
-        snap = self.lh.current(self.quarantine_name)
-        q = StreamState.from_summary(snap.summary).positions if snap else {}
+        q = {}  # the newest quarantine commit made by this lane (the gate commits there too)
+        for snap in reversed(self.lh.snapshots(self.quarantine_name)):
+            if "headwater.stream.positions" in snap.summary:
+                q = StreamState.from_summary(snap.summary).positions
+                break
         ahead = any(position_key(v) > position_key(self.state.positions.get(p, "-1")) for p, v in q.items())
         return q if ahead else None
 
@@ -181,7 +184,7 @@ class StreamConsumer:
         quarantine = []
         if not valid.all():
             counts["bad_event_time"] = int((~valid).sum())
-            quarantine.append(_reason(table.filter(~valid),
+            quarantine.append(_reason(table.filter(~valid), "event_time",
                                       f"missing or unreadable event time field {spec.event_time!r}"))
             table = table.filter(valid)
             partitions = [p for p, ok in zip(partitions, valid) if ok]
@@ -205,8 +208,8 @@ class StreamConsumer:
                                 "acknowledged, so the records are read again after the fix")
         passed = outcome.passed
         if outcome.quarantined is not None and outcome.quarantined.num_rows:
+            # the gate stores its own quarantined rows (idempotently, keyed by the positions)
             counts["gate_quarantined"] = outcome.quarantined.num_rows
-            quarantine.append(_reason(outcome.quarantined, outcome.message or "contract rule failed"))
         if self.dedupe is not None and passed.num_rows:  # duplicates are gone: remember the rest
             self.dedupe.remember(self.dedupe.keys_of(passed), micros(passed.column(spec.event_time)))
         if late_rows is not None:
@@ -215,7 +218,7 @@ class StreamConsumer:
                 counts["late_dropped"] = late_rows.num_rows
             elif spec.late_policy == "quarantine" and late_rows.num_rows:
                 counts["late_quarantined"] = late_rows.num_rows
-                quarantine.append(_reason(late_rows, "late: event time behind the watermark "
+                quarantine.append(_reason(late_rows, "late", "late: event time behind the watermark "
                                           f"{from_us(watermark_before).isoformat() if watermark_before else ''}"
                                           f" (allowed lateness {spec.allowed_lateness})"))
         if self.dedupe is not None:
@@ -238,8 +241,9 @@ class StreamConsumer:
                 state.totals[k] = state.totals.get(k, 0) + v
         ids = {"run-id": self.run_id, "step-id": self.steps.step_id or ""}
         if quarantine and not skip_quarantine:
-            rows = pa.concat_tables(quarantine, promote_options="permissive")
-            self.lh.write(self.quarantine_name, rows, mode="append",
+            rows = _with_meta(pa.concat_tables(quarantine, promote_options="permissive"), positions,
+                              self.run_id, self.steps.step_id or "", self.platform.clock.now())
+            self.lh.write(self.quarantine_name, rows, mode="append", partition_column="_hw_batch",
                           properties={**ids, **state.to_summary()})
             killpoints.reach("quarantine-commit")
         killpoints.reach("write")
@@ -280,7 +284,24 @@ def _merge(dicts: list[dict[str, str]]) -> dict[str, str]:
     return out
 
 
-def _reason(table: pa.Table, reason: str) -> pa.Table:
-    if "_hw_reason" in table.column_names:
-        return table
-    return table.append_column("_hw_reason", pa.array([reason] * table.num_rows, pa.string()))
+def _reason(table: pa.Table, rule: str, reason: str) -> pa.Table:
+    n = table.num_rows
+    return table.append_column("_hw_rules", pa.array([[rule]] * n, pa.list_(pa.string()))) \
+        .append_column("_hw_reasons", pa.array([[reason]] * n, pa.list_(pa.string())))
+
+
+def _with_meta(rows: pa.Table, positions: dict[str, str], run_id: str, step_id: str, now) -> pa.Table:
+    """The quarantine columns the contracts package uses (headwater.contracts.quarantine.META)."""
+    import hashlib
+
+    where = json.dumps(positions, sort_keys=True)
+    n, key = rows.num_rows, "stream-" + hashlib.sha1(where.encode()).hexdigest()[:16]  # path-safe
+    meta = {"_hw_id": pa.array([f"{key}#{i}" for i in range(n)], pa.string()),
+            "_hw_batch": pa.array([key] * n, pa.string()),
+            "_hw_run_id": pa.array([run_id] * n, pa.string()),
+            "_hw_step_id": pa.array([step_id] * n, pa.string()),
+            "_hw_source_position": pa.array([where] * n, pa.string()),
+            "_hw_quarantined_at": pa.array([now] * n, TS)}
+    for name, values in meta.items():
+        rows = rows.append_column(name, values)
+    return rows

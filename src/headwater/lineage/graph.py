@@ -57,6 +57,7 @@ class LineageGraph:
         self.parents: dict[str, set[str]] = {}
         # dataset id -> output column -> [(input dataset id, input column, transformation)]
         self.columns: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
+        self.entry_cache: dict[str, dict] = {}  # impact's node descriptions; cleared on change
 
     # identity -------------------------------------------------------------
     def canonical(self, node_id: str) -> str:

@@ -40,6 +40,13 @@ class ColumnIndex:
 
 
 def _entry(graph: LineageGraph, node_id: str, **extra) -> dict:
+    cached = graph.entry_cache.get(node_id)
+    if cached is None:
+        cached = graph.entry_cache[node_id] = _describe(graph, node_id)
+    return {**cached, **extra} if extra else dict(cached)
+
+
+def _describe(graph: LineageGraph, node_id: str) -> dict:
     node = graph.nodes[node_id]
     out = {"id": node.id, "type": node.kind.upper(), "namespace": node.namespace, "name": node.name,
            "owners": node.owners}
@@ -49,14 +56,15 @@ def _entry(graph: LineageGraph, node_id: str, **extra) -> dict:
     owner = node.attrs.get("owner") or {}
     if owner.get("oncall"):
         out["oncall"] = owner["oncall"]
-    out.update(extra)
     return out
 
 
 def _consumers(graph: LineageGraph, node_ids) -> list[dict]:
     out, seen = [], set()
-    for nid in sorted(node_ids):
+    for nid in node_ids:
         node = graph.nodes[nid]
+        if not node.attrs:
+            continue
         for c in node.attrs.get("consumers") or ():
             key = (c.get("name"), node.attrs.get("product"))
             if key not in seen:
@@ -69,7 +77,7 @@ def _consumers(graph: LineageGraph, node_ids) -> list[dict]:
                 seen.add(key)
                 out.append({"name": node.name, "owner": ", ".join(node.owners) or None,
                             "via": node.attrs.get("exposure"), "kind": "dbt exposure"})
-    return out
+    return sorted(out, key=lambda c: (c["via"] or "", c["name"] or ""))
 
 
 def _name(graph: LineageGraph, node_id: str) -> str:
@@ -80,11 +88,12 @@ def _name(graph: LineageGraph, node_id: str) -> str:
 def dataset_impact(graph: LineageGraph, start: str, depth: int | None = None) -> dict:
     reached = graph.walk(start, "downstream", depth)
     reached.pop(start, None)
-    ids = sorted(reached, key=lambda n: (reached[n], n))
-    return {"target": _entry(graph, start), "column": None,
-            "datasets": [_entry(graph, n, distance=reached[n]) for n in ids if graph.nodes[n].kind == "dataset"],
-            "jobs": [_entry(graph, n, distance=reached[n]) for n in ids if graph.nodes[n].kind == "job"],
-            "consumers": _consumers(graph, [start, *ids])}
+    datasets, jobs = [], []
+    for nid, distance in sorted(reached.items(), key=lambda kv: (kv[1], kv[0])):
+        entry = _entry(graph, nid, distance=distance)
+        (datasets if entry["type"] == "DATASET" else jobs).append(entry)
+    return {"target": _entry(graph, start), "column": None, "datasets": datasets, "jobs": jobs,
+            "consumers": _consumers(graph, [start, *reached])}
 
 
 def column_impact(graph: LineageGraph, index: ColumnIndex, start: str, column: str) -> dict:

@@ -17,7 +17,7 @@ from headwater.lineage.build import apply_event, apply_project
 from headwater.lineage.columns import sql_columns
 from headwater.lineage.graph import LineageGraph
 from headwater.lineage.impact import ColumnIndex, column_impact, dataset_impact
-from headwater.lineage.store import IngestResult, ingest, load_events
+from headwater.lineage.store import IngestResult, ingest, latest_id, load_events
 
 
 class LineageService:
@@ -49,7 +49,10 @@ class LineageService:
                 self._graph = LineageGraph()
                 lake = self.platform.lakehouse
                 apply_project(self._graph, self.platform.project, lake.warehouse, lake.namespace)
-            new = load_events(self.platform.ledger, self._watermark)
+            new = load_events(self.platform.ledger, self._watermark) \
+                if latest_id(self.platform.ledger) > self._watermark else []
+            if new:
+                self._graph.entry_cache.clear()
             for row_id, payload in new:
                 apply_event(self._graph, payload)
                 self._watermark = row_id

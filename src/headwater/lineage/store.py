@@ -105,3 +105,11 @@ def load_events(ledger, after_id: int = 0) -> list[tuple[int, dict]]:
          .order_by(LineageEventRow.id))
     with ledger._session() as s:
         return [(i, p) for i, p in s.execute(q)]
+
+
+def latest_id(ledger) -> int:
+    """The id of the newest stored event (0 when none): a cheap check before reloading."""
+    from sqlalchemy import func
+
+    with ledger.engine.connect() as conn:
+        return conn.execute(select(func.max(LineageEventRow.id))).scalar() or 0

@@ -9,6 +9,7 @@ import importlib
 
 DEMO_STAGES: list[tuple[str, str]] = [
     ("build", "headwater.demo_build:stage"),
+    ("contracts", "headwater.contracts.demo:stage"),
     ("cost", "headwater.cost.demo:stage"),
     ("slo", "headwater.observe.demo:stage"),
     ("streaming", "headwater.lanes.streaming.demo:stage"),

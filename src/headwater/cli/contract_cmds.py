@@ -37,7 +37,7 @@ def check(product: Annotated[str, typer.Argument(help="Product whose table to ch
         for r in run.results:
             if r.samples:
                 out.print(f"[bold]{r.check.id}[/] samples: {r.samples}", soft_wrap=True)
-    raise typer.Exit(0 if run.passed else 1)
+    raise SystemExit(0 if run.passed else 1)  # typer.Exit is swallowed under standalone_mode=False
 
 
 def _status(value: str) -> str:
@@ -68,7 +68,7 @@ def diff(base: Annotated[str, typer.Option(help="Git ref to compare with.")] = "
                 out.print(f"    affects {a['kind']} {a['name']} (owner {a.get('owner') or '?'})", markup=False)
         if not report.contracts:
             out.print("no contract changed")
-    raise typer.Exit(1 if report.failed else 0)
+    raise SystemExit(1 if report.failed else 0)  # typer.Exit is swallowed under standalone_mode=False
 
 
 @contract_app.command("compat")
@@ -88,7 +88,7 @@ def compat(new: Annotated[Path, typer.Argument(help="The new schema or contract.
         out.print("[green]compatible[/]" if result.compatible else "[red]incompatible[/]")
         for m in result.messages:
             out.print(f"  {m}", markup=False, soft_wrap=True)
-    raise typer.Exit(0 if result.compatible else 1)
+    raise SystemExit(0 if result.compatible else 1)  # typer.Exit is swallowed under standalone_mode=False
 
 
 @contract_app.command("lint")
@@ -105,7 +105,7 @@ def lint(file: Annotated[Path, typer.Argument(help="A headwater, ODCS v3 or DCS 
         out.print(f"{file}: {report.format} — " + ("[green]valid[/]" if report.valid else "[red]invalid[/]"))
         for p in report.problems:
             out.print(f"  {p}", markup=False, soft_wrap=True)
-    raise typer.Exit(0 if report.valid else 1)
+    raise SystemExit(0 if report.valid else 1)  # typer.Exit is swallowed under standalone_mode=False
 
 
 @contract_app.command("import")
@@ -182,4 +182,4 @@ def q_replay(product: Annotated[str, typer.Argument()],
         console().print(f"{product}: {result.moved} row(s) moved into the table, {result.still_failing} still "
                         f"failing" + (" (resumed an interrupted replay)" if result.resumed else "")
                         + (f"; blocked: {result.blocked}" if result.blocked else ""))
-    raise typer.Exit(1 if result.blocked else 0)
+    raise SystemExit(1 if result.blocked else 0)  # typer.Exit is swallowed under standalone_mode=False

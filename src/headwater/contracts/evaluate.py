@@ -50,7 +50,8 @@ def schema_results(plan: CheckPlan, schema: pa.Schema) -> list[CheckResult]:
 
 def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse: "Lakehouse",
              now: datetime, rows: int | None = None, row_ids: bool = True, samples: int = 5,
-             existing: str | None = None, relation: str = BATCH) -> tuple[CheckRun, Verdict | None]:
+             existing: str | None = None, relation: str = BATCH,
+             project=None) -> tuple[CheckRun, Verdict | None]:
     """Every check of ``plan`` over ``relation`` (already registered in ``session``)."""
     schema = schema_results(plan, relation_schema)
     missing = {r.check.columns[0] for r in schema if r.check.id.endswith(".schema")
@@ -59,13 +60,17 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     runnable, skipped = [], []
     for check in plan.checks:
         if check.kind == "references":
+            target, view = check.params["product"], f"__hw_ref_{check.params['product']}"
+            sources = project.sources if project is not None else {}
             try:
-                ref_plan = lakehouse.plan(check.params["product"])
+                if target in sources:  # a raw source's key set: always there, even before any run
+                    session.register_source(view, sources[target], project.root)
+                else:
+                    session.register_plan(view, lakehouse.plan(target))
             except NotFoundError:
                 skipped.append(CheckResult(check, CheckStatus.ERROR,
-                                           message=f"{check.params['product']!r} has no table to check against"))
+                                           message=f"{target!r} has no table to check against"))
                 continue
-            session.register_plan(f"__hw_ref_{check.params['product']}", ref_plan)
         if set(check.columns) & missing or (check.kind == "references" and
                                             set(check.params["key"]) - set(_names(session, check))):
             skipped.append(CheckResult(check, CheckStatus.ERROR if check.columns and

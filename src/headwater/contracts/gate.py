@@ -44,7 +44,7 @@ class ContractGate:
             session.register_arrow(BATCH, with_row_ids(batch))
             if existing is not None:
                 session.register_arrow("__hw_existing", existing)
-            run, verdict = evaluate(session, plan, batch.schema, lakehouse=platform.lakehouse,
+            run, verdict = evaluate(session, plan, batch.schema, lakehouse=platform.lakehouse, project=platform.project,
                                     now=platform.clock.now(), samples=3,
                                     existing="__hw_existing" if existing is not None else None)
         finally:

@@ -51,7 +51,7 @@ class Bounds(Strict):
 class Reference(Strict):
     """Referential integrity: every non-null value must exist in another product's key."""
 
-    product: str = Field(description="The product holding the key, e.g. stg_customers.")
+    product: str = Field(description="The product (or raw source) holding the key, e.g. stg_customers.")
     columns: list[str] = Field(default_factory=list, description="Columns here (default: the column the rule is on).")
     key: list[str] = Field(default_factory=list, description="Key columns there (default: the same names).")
 

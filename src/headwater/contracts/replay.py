@@ -73,7 +73,7 @@ def replay(service: "ContractService", product: str, ids: list[str] | None = Non
         if platform.lakehouse.exists(product):
             session.register_plan("__hw_existing", platform.lakehouse.plan(product))
             existing = "__hw_existing"
-        run, verdict = evaluate(session, plan, data.schema, lakehouse=platform.lakehouse,
+        run, verdict = evaluate(session, plan, data.schema, lakehouse=platform.lakehouse, project=platform.project,
                                 now=platform.clock.now(), samples=0, existing=existing)
     finally:
         session.close()

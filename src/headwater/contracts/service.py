@@ -73,7 +73,7 @@ class ContractService:
         session = self.platform.engine.session()
         try:
             session.register_plan("__hw_table", scan)
-            run, _ = evaluate(session, plan, scan.schema, lakehouse=self.platform.lakehouse,
+            run, _ = evaluate(session, plan, scan.schema, lakehouse=self.platform.lakehouse, project=self.platform.project,
                               now=self.platform.clock.now(), row_ids=False, samples=samples,
                               relation='"__hw_table"')
         finally:
@@ -106,7 +106,6 @@ class ContractService:
             raise NotFoundError(f"nothing of {product!r} was ever quarantined",
                                 fix=f"its contract has not diverted any rows; see 'headwater contract check {product}'")
         if rule:
-            rows = rows.filter(pc.list_value_length(pc.list_slice(rows.column("_hw_rules"), 0, 1)) >= 0)
             mask = [rule in (r or []) for r in rows.column("_hw_rules").to_pylist()]
             rows = rows.filter(pa.array(mask, pa.bool_()))
         rows = rows.sort_by([("_hw_quarantined_at", "ascending"), ("_hw_id", "ascending")])

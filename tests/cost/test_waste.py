@@ -111,3 +111,18 @@ def test_a_downstream_freshness_override_keeps_its_inputs_fast(tmp_path):
     assert _findings(platform, "over_tiered") == {}
     slow = build(tmp_path / "slow", runs=2)
     assert set(_findings(slow, "over_tiered")) == {"stg_orders", "stg_customers"}
+
+
+def test_a_read_seen_only_in_ingested_lineage_counts(ran):
+    """An Airflow job that read the table (an OpenLineage event ingested into the ledger) is a reader."""
+    import uuid
+
+    event = {"eventType": "COMPLETE", "eventTime": ran.clock.now().isoformat(),
+             "producer": "https://github.com/apache/airflow", "run": {"runId": str(uuid.uuid4())},
+             "job": {"namespace": "airflow://prod", "name": "finance_export.upload"},
+             "inputs": [{"namespace": "file", "name": f"{ran.lakehouse.warehouse}/mini/daily_revenue"}],
+             "outputs": []}
+    assert "daily_revenue" in _findings(ran, "unread")
+    assert ran.ledger.record_event(event, origin="ingest")
+    ran.clock.advance(timedelta(seconds=1))
+    assert "daily_revenue" not in _findings(ran, "unread")

@@ -5,6 +5,7 @@ table every late event exactly once. Runs for the inbox, Redis Streams and NATS 
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -37,38 +38,69 @@ def _plan(seed: int, n: int = 2600, slices: int = 70):
         {e["event_id"] for e in late}
 
 
-def _run_harness(tmp_path: Path, source: str, kind: str, extra: dict) -> tuple[dict, object]:
-    seed = random.randrange(1 << 30)
-    slices, expected, late = _plan(seed)
-    root = stream_project(tmp_path / "p", source=source, max_batch_rows=37, max_batch_seconds=0.05,
-                          lateness="10m")
-    config = {"kind": kind, "project": str(root), "seed": seed, "kills": KILLS, "slices": slices, **extra}
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    proc = subprocess.run([sys.executable, "-m", "tests.streaming.crash_child", str(tmp_path / "config.json")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
-    from headwater.platform import Platform
+class Harness:
+    """One crash harness process (started early so that the three sources run side by side)."""
 
-    hw = Platform(root)
-    ids = hw.query("SELECT event_id FROM clicks").column("event_id").to_pylist()
-    assert report["killed"] >= 50, f"seed {seed}: only {report['killed']} kills: {report}"
-    assert report["final_exit"] == 0, report
-    assert len(ids) == len(set(ids)), f"seed {seed}: duplicated events after {report}"
-    assert set(ids) == expected, (f"seed {seed}: lost {len(expected - set(ids))}, "
-                                  f"extra {len(set(ids) - expected)} after {report}")
-    q = hw.lakehouse.plan("clicks__quarantine")
-    session = hw.engine.session()
-    session.register_plan("q", q)
-    quarantined = session.query("SELECT event_id FROM q").column("event_id").to_pylist()
-    session.close()
-    assert sorted(quarantined) == sorted(late), f"seed {seed}: quarantine not exactly once: {report}"
-    return report, hw
+    def __init__(self, tmp_path: Path, source: str, kind: str, extra: dict) -> None:
+        self.seed = random.randrange(1 << 30)
+        slices, self.expected, self.late = _plan(self.seed)
+        self.root = stream_project(tmp_path / "p", source=source, max_batch_rows=37,
+                                   max_batch_seconds=0.05, lateness="10m")
+        config = {"kind": kind, "project": str(self.root), "seed": self.seed, "kills": KILLS,
+                  "slices": slices, **extra}
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.streaming.crash_child",
+                                      str(tmp_path / "config.json")], cwd=ROOT, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def check(self) -> tuple[dict, object]:
+        out, err = self.proc.communicate(timeout=1500)
+        assert self.proc.returncode == 0, err[-3000:]
+        report = json.loads(out.strip().splitlines()[-1])
+        from headwater.platform import Platform
+
+        hw, seed = Platform(self.root), self.seed
+        ids = hw.query("SELECT event_id FROM clicks").column("event_id").to_pylist()
+        assert report["killed"] >= 50, f"seed {seed}: only {report['killed']} kills: {report}"
+        assert report["final_exit"] == 0, report
+        assert len(ids) == len(set(ids)), f"seed {seed}: duplicated events after {report}"
+        assert set(ids) == self.expected, (f"seed {seed}: lost {len(self.expected - set(ids))}, "
+                                           f"extra {len(set(ids) - self.expected)} after {report}")
+        session = hw.engine.session()
+        session.register_plan("q", hw.lakehouse.plan("clicks__quarantine"))
+        quarantined = session.query("SELECT event_id FROM q").column("event_id").to_pylist()
+        session.close()
+        assert sorted(quarantined) == sorted(self.late), f"seed {seed}: quarantine not exactly once: {report}"
+        return report, hw
+
+
+@pytest.fixture(scope="module")
+def harnesses(tmp_path_factory) -> dict[str, Harness]:
+    """Start every harness whose service is configured; each test then waits for its own."""
+    started = {"inbox": Harness(tmp_path_factory.mktemp("inbox"), "{kind: inbox}", "inbox", {})}
+    redis_url, nats_url = os.environ.get("HEADWATER_TEST_REDIS_URL"), os.environ.get("HEADWATER_TEST_NATS_URL")
+    if redis_url:
+        stream = f"hw-crash-{uuid.uuid4().hex[:8]}"
+        source = f"{{kind: redis, url: '{redis_url}', stream: {stream}, group: headwater}}"
+        started["redis"] = Harness(tmp_path_factory.mktemp("redis"), source, "redis",
+                                   {"url": redis_url, "stream": stream})
+    if nats_url:
+        name = f"HWCRASH{uuid.uuid4().hex[:8].upper()}"
+        subject = f"hwcrash.{name.lower()}"
+        source = (f"{{kind: nats, url: '{nats_url}', stream: {subject}, group: headwater, "
+                  f"options: {{stream_name: {name}}}}}")
+        started["nats"] = Harness(tmp_path_factory.mktemp("nats"), source, "nats",
+                                  {"url": nats_url, "stream": subject, "stream_name": name})
+    yield started
+    for h in started.values():
+        if h.proc.poll() is None:
+            h.proc.kill()
+            h.proc.wait()
 
 
 @pytest.mark.slow
-def test_inbox_survives_sigkill_anywhere(tmp_path):
-    report, hw = _run_harness(tmp_path, "{kind: inbox}", "inbox", {})
+def test_inbox_survives_sigkill_anywhere(harnesses):
+    report, hw = harnesses["inbox"].check()
     status = hw.streaming.status(with_lag=True)[0]
     assert status.lag["0"]["bytes"] == 0
     assert len(report["points"]) >= 6, report  # kills spread over reading, gating, writing, committing
@@ -76,28 +108,26 @@ def test_inbox_survives_sigkill_anywhere(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.redis
-def test_redis_streams_survive_sigkill_anywhere(tmp_path, redis_url):
-    stream = f"hw-crash-{uuid.uuid4().hex[:8]}"
-    source = f"{{kind: redis, url: '{redis_url}', stream: {stream}, group: headwater}}"
-    _run_harness(tmp_path, source, "redis", {"url": redis_url, "stream": stream})
+def test_redis_streams_survive_sigkill_anywhere(harnesses, redis_url):
+    harness = harnesses["redis"]
+    harness.check()
     import redis
 
+    config = json.loads((harness.root.parent / "config.json").read_text())
     client = redis.Redis.from_url(redis_url)
     try:
-        pending = client.xpending(stream, "headwater")
-        assert pending["pending"] == 0  # everything committed was acknowledged (XACK)
+        assert client.xpending(config["stream"], "headwater")["pending"] == 0  # all XACKed
     finally:
-        client.delete(stream)
+        client.delete(config["stream"])
 
 
 @pytest.mark.slow
 @pytest.mark.nats
-def test_nats_jetstream_survives_sigkill_anywhere(tmp_path, nats_url):
-    name = f"HWCRASH{uuid.uuid4().hex[:8].upper()}"
-    subject = f"hwcrash.{name.lower()}"
-    source = f"{{kind: nats, url: '{nats_url}', stream: {subject}, group: headwater, options: {{stream_name: {name}}}}}"
+def test_nats_jetstream_survives_sigkill_anywhere(harnesses, nats_url):
+    harness = harnesses["nats"]
+    config = json.loads((harness.root.parent / "config.json").read_text())
     try:
-        _run_harness(tmp_path, source, "nats", {"url": nats_url, "stream": subject, "stream_name": name})
+        harness.check()
     finally:
         import asyncio
 
@@ -106,7 +136,7 @@ def test_nats_jetstream_survives_sigkill_anywhere(tmp_path, nats_url):
         async def drop():
             nc = await nats.connect(nats_url)
             try:
-                await nc.jetstream().delete_stream(name)
+                await nc.jetstream().delete_stream(config["stream_name"])
             except Exception:  # noqa: BLE001 - cleanup of a test stream that may not exist
                 pass
             await nc.close()

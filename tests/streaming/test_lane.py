@@ -130,3 +130,36 @@ def test_fault_source_drops_are_visible_as_missing_events(tmp_path):
     assert len(_ids(hw)) == 300 - source.injected["dropped"] and source.injected["dropped"] > 0
     with pytest.raises(InjectedFault):
         FaultSource(options={"events": events(3), "crash_on": {"read": 1}}).read(10, 0.1)
+
+
+def test_the_contract_gate_quarantines_bad_rows_of_a_micro_batch(tmp_path):
+    root = stream_project(tmp_path / "p", extra="    contract: contracts/clicks.yaml\n")
+    (root / "contracts").mkdir()
+    (root / "contracts" / "clicks.yaml").write_text(
+        "product: clicks\nversion: 1.0.0\nowner: {team: web-data}\ncolumns:\n"
+        "  - {name: event_id, type: string, nullable: false}\n"
+        "  - {name: user, type: string, nullable: false}\n"
+        "  - {name: page, type: string}\n"
+        "  - {name: ts, type: timestamptz}\n")
+    hw = Platform(root)
+    bad = [{**e, "user": None} for e in events(4, start=100)]
+    hw.streaming.ingest("clicks", events(50) + bad)
+    result = hw.streaming.run("clicks", until_idle=0.2)
+    assert result.status == "success", result.error
+    assert result.stats["gate_quarantined"] == 4 and result.stats["written"] == 50
+    rows = _ids(hw, "clicks__quarantine")
+    assert sorted(r["event_id"] for r in rows) == [f"e{i}" for i in range(100, 104)]
+    assert hw.ledger.latest("clicks").details["gate"]["quarantined"] == 4
+
+
+def test_event_times_in_any_common_form_become_utc_microseconds():
+    import pyarrow as pa
+
+    from headwater.lanes.streaming.decode import event_times
+
+    col = pa.chunked_array([pa.array(["2026-01-01T00:00:00Z", "2026-01-01T02:00:00+02:00",
+                                      "2026-01-01 00:00:00", "nonsense"])])
+    out = event_times(col).to_pylist()
+    assert out[0] == out[1] == out[2] and out[3] is None
+    ints = event_times(pa.chunked_array([pa.array([1767225600, 1767225600000])])).to_pylist()
+    assert ints[0] == ints[1] == out[0]

@@ -11,6 +11,7 @@ same records are judged the same way) or the new one (the ack is merely repeated
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -200,7 +201,7 @@ class StreamConsumer:
         late_rows = table.filter(late) if late.any() else None
         candidates = table if spec.late_policy == "update" or late_rows is None else table.filter(~late)
         outcome = self.gate.apply(self.product, candidates, run_id=self.run_id, step_id=self.steps.step_id,
-                                  source_position=json.dumps(positions, sort_keys=True))
+                                  source_position=position_label(positions))
         killpoints.reach("gate")
         if outcome.blocked:
             raise RunFailed(f"the contract blocked a micro-batch of {self.name!r}: {outcome.message}",
@@ -275,6 +276,12 @@ class StreamConsumer:
         killpoints.reach("window")
         self.stats.watermark_us = self.watermarks.watermark
         return emitted
+
+
+def position_label(positions: dict[str, str]) -> str:
+    """The batch's positions as a path-safe label (it becomes a quarantine partition value)."""
+    safe = lambda text: re.sub(r"[^A-Za-z0-9._-]", "_", text)  # noqa: E731
+    return "stream." + "..".join(f"{safe(p)}.{safe(v)}" for p, v in sorted(positions.items()))
 
 
 def _merge(dicts: list[dict[str, str]]) -> dict[str, str]:

@@ -78,14 +78,17 @@ def event_times(col: pa.ChunkedArray) -> pa.ChunkedArray:
         return col.cast(pa.timestamp("us", tz=t.tz or "UTC")).cast(TS)
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         values = col.to_numpy(zero_copy_only=False).astype("float64")
-        finite = values[~np.isnan(values)]
-        scale = 1_000 if finite.size and np.nanmax(np.abs(finite)) > 1e11 else 1_000_000
+        scale = np.where(np.abs(np.nan_to_num(values)) > 1e11, 1_000, 1_000_000)  # ms or s, per value
         micros = np.where(np.isnan(values), 0, values * scale).astype("int64")
         return pa.chunked_array([pa.array(micros, pa.int64(), mask=np.isnan(values)).cast(TS)])
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         try:
             return col.cast(TS)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        try:  # no zone in the text: UTC
+            return col.cast(pa.timestamp("us")).cast(TS)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # mixed or odd: value by value
             return pa.chunked_array([pa.array([_parse(v) for v in col.to_pylist()], TS)])
     if pa.types.is_null(t):
         return pa.chunked_array([pa.nulls(len(col), TS)])

@@ -8,7 +8,7 @@ Every amount is attributed to exactly one product, so any roll-up sums to the to
   (the publisher pays to serve);
 - storage: GB-months of the files its current snapshot references at the current storage class,
   plus GB-months of history (files only older live snapshots reference) at the class of its
-  retention tier;
+  retention tier; tables it owns (``<product>__quarantine``) count with it;
 - runs: steps run x ``per_run``;
 - shared: ``control_plane_per_month`` pro rata to the window, half split evenly across declared
   products (each occupies the catalog and the ledger whether it runs or not) and half by share of
@@ -101,7 +101,9 @@ def attribute(project, usage: Usage, start: datetime, end: datetime) -> list[Cos
         scanned = sum(s.bytes_read for s in mine)
         tier = cfg.retention_tier(product.retention.snapshots)
         files = usage.tables.get(name)
-        cur_bs, hist_bs = integrate(files.timeline(), start, end) if files else (0.0, 0.0)
+        owned = ([files] if files else []) + usage.companions.get(name, [])
+        spans = [integrate(f.timeline(), start, end) for f in owned]
+        cur_bs, hist_bs = sum(c for c, _ in spans), sum(h for _, h in spans)
         month_s = MONTH.total_seconds()
         cur_gbm, hist_gbm = cur_bs / GB / month_s, hist_bs / GB / month_s
         storage_cost = (cur_gbm * cfg.storage_classes[cfg.current_storage_class]
@@ -121,8 +123,8 @@ def attribute(project, usage: Usage, start: datetime, end: datetime) -> list[Cos
             owner=product.owner.team, retention_tier=tier.name, products=1, runs=len(mine),
             failed_runs=sum(1 for s in mine if s.status == "failed"), rows_written=rows,
             compute_cpu_hours=cpu_h, memory_gb_hours=mem_gbh, idle_hours=idle_h,
-            storage_gb=(files.stored_bytes / GB) if files else 0.0,
-            history_gb=(files.history_bytes / GB) if files else 0.0,
+            storage_gb=sum(f.stored_bytes for f in owned) / GB,
+            history_gb=sum(f.history_bytes for f in owned) / GB,
             storage_gb_months=cur_gbm + hist_gbm,
             read_volume_gb=(downstream[name] + served) / GB, downstream_read_gb=downstream[name] / GB,
             egress_gb=served / GB, scanned_gb=scanned / GB, compute_cost=compute_cost,

@@ -17,6 +17,7 @@ from headwater.cost.storage import TableFiles, table_files
 from headwater.ledger.schema import StepRow
 
 RUN_STATUSES = ("success", "failed")
+COMPANION_SEPARATOR = "__"  # identifiers have no "__", so <product>__<x> is a product's own table
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Usage:
     steps: list[StepUse] = field(default_factory=list)
     reads: list[ServedRead] = field(default_factory=list)
     tables: dict[str, TableFiles] = field(default_factory=dict)
+    # tables a product owns besides its own, e.g. <product>__quarantine: priced with the product
+    companions: dict[str, list[TableFiles]] = field(default_factory=dict)
 
     def steps_in(self, start: datetime, end: datetime, product: str | None = None) -> list[StepUse]:
         return [s for s in self.steps if start < s.queued_at <= end
@@ -82,9 +85,15 @@ def load_usage(platform, since: datetime | None = None) -> Usage:
     for name in project.products:
         if platform.lakehouse.exists(name):
             tables[name] = table_files(platform.lakehouse.load(name), name, step_times)
+    companions: dict[str, list[TableFiles]] = {}
+    for table in platform.lakehouse.tables():
+        owner, sep, _ = table.partition(COMPANION_SEPARATOR)
+        if sep and owner in project.products:
+            companions.setdefault(owner, []).append(
+                table_files(platform.lakehouse.load(table), table, step_times))
     data_bytes = {name: {s.snapshot_id: sum(size for path, size in s.files.items() if path in s.data_files)
                          for s in files.snapshots} for name, files in tables.items()}
-    usage = Usage(platform.clock.now(), tables=tables)
+    usage = Usage(platform.clock.now(), tables=tables, companions=companions)
     for row in ledger.steps(since=since):
         if row.product not in project.products or row.status not in RUN_STATUSES:
             continue

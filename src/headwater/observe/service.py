@@ -32,6 +32,8 @@ class ProductSlo:
             return "breached"
         if any(s.status == Status.ANOMALOUS for s in self.slis.values()):
             return "anomalous"
+        if all(s.status == Status.NO_DATA for s in self.slis.values()):
+            return "no_data"  # never run: nothing is known, which is not the same as fine
         return "ok"
 
     def to_dict(self) -> dict:
@@ -83,7 +85,7 @@ class ObserveService:
     def objectives(self, product: str) -> Objectives:
         return objectives_for(self.project, product)
 
-    def slo(self, product: str, at: datetime | None = None) -> ProductSlo:
+    def slo(self, product: str, at: datetime | None = None, *, _commits=None) -> ProductSlo:
         """Every SLI of one product at ``at`` (default: now), with budgets and burn rates."""
         at = self.now(at)
         spec = self.project.product(product)
@@ -102,13 +104,14 @@ class ObserveService:
                 result.firing = firing(rates)
             results[name] = result
         results["volume"] = detect.volume(h, self.outliers(), self.project.config.alerting.anomaly_threshold)
-        results["latency"] = sli.latency(h, obj, self._commit_lookup(at))
+        results["latency"] = sli.latency(h, obj, _commits or self._commit_lookup(at))
         return ProductSlo(product, at, obj, results, spec.owner.team)
 
     def report(self, products: list[str] | None = None, at: datetime | None = None) -> list[ProductSlo]:
         at = self.now(at)
         names = products or self.project.topological_order()
-        return [self.slo(n, at) for n in names]
+        commits = self._commit_lookup(at)  # one read of the ledger for every product's latency
+        return [self.slo(n, at, _commits=commits) for n in names]
 
     def _commit_lookup(self, at: datetime):
         commits = {(s.product, s.output_snapshot_id): s.finished_at

@@ -164,3 +164,19 @@ def test_three_audiences(scenario):
     [paragraph] = executive
     cost = report.findings[0].cost
     assert f"{cost:,.0f}" in paragraph and "s3://raw/suppliers.csv" in paragraph and "Risks remain" in paragraph
+
+
+def test_cost_of_delay_per_product_then_tier(tmp_path):
+    from headwater.platform import Platform
+    from tests.projects import MINI_FILES, mini_project
+
+    files = dict(MINI_FILES)
+    files["headwater.yaml"] = "name: mini\ntiers:\n  ops: {freshness: 1h, completeness: 0.99, availability: 0.99, cost_of_delay_per_hour: 321}\n"
+    files["products/sales.yaml"] = MINI_FILES["products/sales.yaml"].replace(
+        "            tier: finance\n", "            tier: finance\n            cost: {cost_of_delay_per_hour: 2500}\n")
+    platform = Platform(mini_project(tmp_path / "p", **files))
+    graph = platform.lineage.graph()
+    rate = {name: platform.diagnosis.cost_per_hour(graph.get(f"job:headwater://mini:{name}"))
+            for name in ("daily_revenue", "stg_orders")}
+    assert rate == {"daily_revenue": 2500.0, "stg_orders": 321.0}
+    assert platform.diagnosis.cost_per_hour(graph.get("dataset:headwater://mini:raw_orders")) == 0.0

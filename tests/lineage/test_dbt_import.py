@@ -168,3 +168,16 @@ def test_a_file_that_is_not_an_artifact_is_named(platform, tmp_path):
     bad.write_text(json.dumps({"metadata": {}}))
     with pytest.raises(HeadwaterError, match="not a dbt manifest"):
         platform.lineage.import_dbt(str(bad))
+
+
+def test_an_edited_contract_is_never_overwritten(platform, tmp_path):
+    manifest = json.loads((JAFFLE / "manifest.json").read_text())
+    manifest["nodes"]["model.jaffle_shop.orders"]["config"]["contract"] = {"enforced": True}
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "orders.yaml").write_text("product: orders\nversion: 2.0.0\n")
+    report = platform.lineage.import_dbt(str(path), contracts_dir=str(contracts))
+    assert [p.rsplit("/", 1)[-1] for p in report["contracts"]] == ["orders.dbt.yaml"]
+    assert (contracts / "orders.yaml").read_text() == "product: orders\nversion: 2.0.0\n"

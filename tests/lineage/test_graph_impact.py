@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from tests.lineage.helpers import base_event
 from tests.projects import MINI_FILES, mini_project
 

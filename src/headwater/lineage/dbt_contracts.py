@@ -100,7 +100,10 @@ def write_contracts(m: Manifest, catalog: dict, out_dir: Path) -> list[Path]:
         Contract.model_validate(doc)  # what we write, the contracts engine can load
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / f"{node.name}.yaml"
-        path.write_text(f"# Imported from dbt {uid} (enforced model contract). Edit freely.\n" + _dump(doc))
+        text = f"# Imported from dbt {uid} (enforced model contract). Edit freely.\n" + _dump(doc)
+        if path.exists() and path.read_text() != text:
+            path = out_dir / f"{node.name}.dbt.yaml"  # never overwrite a contract someone edited
+        path.write_text(text)
         written.append(path)
     return written
 

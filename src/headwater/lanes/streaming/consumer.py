@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from headwater.platform import Platform
 
 IDLE_POLL_SECONDS = 0.2
+FENCE_PATIENCE = 200  # empty reads before giving up on reaching the replay fence
 
 
 @dataclass
@@ -144,7 +145,7 @@ class StreamConsumer:
         return self.stats
 
     def _collect(self, limit: int) -> list[Chunk]:
-        chunks, rows, first = [], 0, 0.0
+        chunks, rows, first, empty = [], 0, 0.0, 0
         fenced = self.reader.fence is not None
         while True:
             if chunks:
@@ -161,8 +162,11 @@ class StreamConsumer:
             if chunk is None:
                 if not chunks:
                     return chunks
-                if fenced and not self.reader.has_pending:
-                    continue  # the fence is not reached yet: the records up to it must come back
+                if fenced:  # the records up to the fence must come back; wait, but not forever
+                    empty += 1
+                    if empty > FENCE_PATIENCE:
+                        self.reader.set_fence(None)
+                        return chunks
                 continue
             if not chunks:
                 first = self._first = time.monotonic()

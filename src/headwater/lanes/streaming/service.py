@@ -107,6 +107,9 @@ class StreamingService:
             status, error, fix = "failed", exc.message, exc.fix
         except KeyboardInterrupt:
             status, error = "failed", "interrupted; the last micro-batch was not committed and is read again"
+        except Exception as exc:  # unexpected: the step must not be recorded as a success
+            status, error = "failed", f"unexpected {type(exc).__name__}: {exc}"
+            raise
         finally:
             steps.close(status, error=error, fix=fix)
             hw.ledger.finish_run(run_id, status)

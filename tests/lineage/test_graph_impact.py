@@ -131,3 +131,12 @@ def test_column_lineage_facet_drives_column_impact_for_foreign_jobs(platform):
     changed = {(c["dataset"], c["column"]) for c in impact["changed_columns"]}
     assert changed == {("pg://db/public.totals", "total"), ("s3://r/report", "grand")}
     assert {j["name"] for j in impact["unknown_use"]} == {"agg"}  # no SQL known: flagged, not guessed
+
+
+def test_headwater_own_events_are_valid_openlineage(platform):
+    from headwater.lineage.validate import problems
+
+    platform.run()
+    events = platform.ledger.events()
+    assert len(events) == 6  # START and COMPLETE for each of three products
+    assert [(e["job"]["name"], problems(e)) for e in events if problems(e)] == []

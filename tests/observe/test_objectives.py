@@ -31,3 +31,19 @@ def test_customer_facing_tier_and_product_overrides(tmp_path):
     assert set(obj.overridden) == {"freshness", "availability", "window"}
     default = objectives_for(project, "stg_customers")
     assert default.freshness == timedelta(minutes=60)
+
+
+def test_alerting_section_is_checked(tmp_path):
+    import pytest
+
+    from headwater.errors import SpecErrors
+
+    root = mini_project(tmp_path / "p", **{"headwater.yaml": "name: mini\nalerting:\n  sinks:\n    - {kind: pager}\n"})
+    with pytest.raises(SpecErrors, match="kind"):
+        load_project(root)
+    root = mini_project(tmp_path / "q", **{"headwater.yaml": "name: mini\nalerting: {incident_windw: 1h}\n"})
+    with pytest.raises(SpecErrors, match="incident_windw"):
+        load_project(root)
+    ok = load_project(mini_project(tmp_path / "r", **{"headwater.yaml": "name: mini\nalerting: {incident_window: 2h}\n"}))
+    assert ok.config.alerting.incident_window == timedelta(hours=2)
+    assert load_project(mini_project(tmp_path / "s")).config.alerting.incident_window == timedelta(hours=6)

@@ -122,3 +122,34 @@ def test_exposition_format_and_escaping():
 def test_registry_names_the_kinds():
     with pytest.raises(Exception, match="use one of: console, jsonl, webhook, prometheus, memory"):
         make_sink({"kind": "pager"})
+
+
+def test_project_sinks_receive_the_alerts_of_an_evaluation(server, tmp_path):
+    """alerting.sinks in headwater.yaml: pages to the webhook, everything to a JSON lines file."""
+    import datetime as dt
+    from datetime import timedelta
+
+    from headwater.clock import FrozenClock
+    from headwater.platform import Platform
+    from tests.observe.helpers import write_days
+    from tests.observe.test_incidents import MON, late_feed_project
+
+    url, received, _ = server
+    root = late_feed_project(tmp_path)
+    (root / "headwater.yaml").write_text(
+        "name: mini\nalerting:\n  sinks:\n"
+        f"    - {{kind: webhook, url: '{url}', severities: [page], retries: 0}}\n"
+        "    - {kind: jsonl, path: out/alerts.jsonl}\n")
+    clock = FrozenClock(MON + timedelta(hours=1))
+    hw = Platform(root, clock=clock)
+    write_days(root, {dt.date(2026, 1, 4): 4}, landed=MON + timedelta(minutes=30))
+    assert hw.run().ok
+    clock.set(MON + timedelta(days=1, hours=1))
+    assert hw.run().ok
+    clock.set(MON + timedelta(days=1, hours=1, minutes=30))
+    ev = hw.observe.evaluate()
+    assert ev.delivery_errors == [] and len(ev.fired) == 3
+    assert sorted(r["body"]["text"].split(":")[2].strip() for r in received) == \
+        ["[PAGE] daily_revenue freshness", "[PAGE] stg_orders freshness"]
+    lines = [json.loads(x) for x in (root / "out/alerts.jsonl").read_text().splitlines()]
+    assert sorted(x["key"] for x in lines) == ["daily_revenue:freshness", "raw_orders:arrival", "stg_orders:freshness"]

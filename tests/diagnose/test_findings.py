@@ -180,3 +180,21 @@ def test_cost_of_delay_per_product_then_tier(tmp_path):
             for name in ("daily_revenue", "stg_orders")}
     assert rate == {"daily_revenue": 2500.0, "stg_orders": 321.0}
     assert platform.diagnosis.cost_per_hour(graph.get("dataset:headwater://mini:raw_orders")) == 0.0
+
+
+def test_diagnosis_and_impact_over_http(scenario):
+    from fastapi.testclient import TestClient
+
+    from headwater.server.app import create_app
+
+    platform = scenario("late_supplier")
+    with TestClient(create_app(platform)) as client:
+        over_http = client.get("/api/v1/diagnosis", params={"target": "airflow://prod/supplier_report",
+                                                             "cost_per_hour": 600}).json()
+        assert over_http == json.loads(json.dumps(platform.diagnosis.diagnose(
+            "airflow://prod/supplier_report", cost_per_hour=600).to_dict()))
+        assert client.get("/api/v1/diagnosis", params={"target": "nowhere/none"}).status_code == 404
+        assert client.get("/api/v1/diagnosis", params={"target": "airflow://prod/supplier_report",
+                                                       "at": "soon"}).status_code == 400
+        impact = client.get("/api/v1/impact", params={"target": "s3://raw/suppliers.csv"}).json()
+        assert {j["name"] for j in impact["jobs"]} == {"stg_suppliers", "supplier_report"}

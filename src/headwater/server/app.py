@@ -12,6 +12,7 @@ import importlib
 ROUTER_MODULES: list[str] = [
     "headwater.server.lineage_api:router",
     "headwater.server.ingest:router",
+    "headwater.server.diagnose_api:router",
 ]
 
 

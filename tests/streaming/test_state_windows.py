@@ -39,10 +39,10 @@ def test_dedupe_state_is_bounded_by_the_window_of_the_watermark():
 
     state = DedupeState(["id"], timedelta(minutes=10))
     batch = pa.table({"id": ["a", "b", "a", "c"]})
-    dup = state.duplicates(batch, state.keys_of(batch))
+    dup = state.duplicates(state.keys_of(batch))
     assert dup.tolist() == [False, False, True, False]  # a repeat within the batch
     state.remember(["a", "b", "c"], np.array([0, 60 * S, 700 * S]))
-    assert state.duplicates(batch, state.keys_of(batch)).all() and len(state) == 3
+    assert state.duplicates(state.keys_of(batch)).all() and len(state) == 3
     assert state.evict(650 * S) == 1  # 'a' (t=0) is older than watermark - 10 min
     assert len(state) == 2 and state.contains(["a", "b"]).tolist() == [False, True]
     assert state.cutoff(650 * S) <= 50 * S  # the rule the restart rebuilds the state with

@@ -194,7 +194,7 @@ class StreamConsumer:
             table = table.filter(valid)
             partitions = [p for p, ok in zip(partitions, valid) if ok]
         if self.dedupe is not None and table.num_rows:  # copies of committed or earlier rows
-            dup = self.dedupe.duplicates(table, self.dedupe.keys_of(table))
+            dup = self.dedupe.duplicates(self.dedupe.keys_of(table))
             if dup.any():
                 counts["duplicates"] = int(dup.sum())
                 table = table.filter(~dup)

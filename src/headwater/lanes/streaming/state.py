@@ -173,18 +173,15 @@ class DedupeState:
         cols = [table.column(c).to_pylist() for c in self.columns]
         return cols[0] if len(cols) == 1 else list(zip(*cols))
 
-    def duplicates(self, table, keys: list) -> np.ndarray:
+    def duplicates(self, keys: list) -> np.ndarray:
         """True for a row whose key is remembered or repeated earlier in the batch (nothing added)."""
-        import pyarrow as pa
-
         n = len(keys)
         out = np.fromiter(map(self.seen.__contains__, keys), dtype=bool, count=n)
-        if len(set(keys)) != n:  # repeats within the batch: all but the first are duplicates
-            idx = table.select(self.columns).append_column("__i", pa.array(np.arange(n)))
-            first = idx.group_by(self.columns, use_threads=False).aggregate([("__i", "min")])
-            is_first = np.zeros(n, dtype=bool)
-            is_first[first.column("__i_min").to_numpy()] = True
-            out |= ~is_first
+        local: set = set()
+        if len(local.union(keys)) != n:  # repeats within the batch: all but the first are duplicates
+            add = local.add
+            local.clear()
+            out |= np.fromiter([k in local or add(k) or False for k in keys], dtype=bool, count=n)
         return out
 
     def remember(self, keys: list, ets: np.ndarray) -> None:

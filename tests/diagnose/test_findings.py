@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -198,3 +198,24 @@ def test_diagnosis_and_impact_over_http(scenario):
                                                        "at": "soon"}).status_code == 400
         impact = client.get("/api/v1/impact", params={"target": "s3://raw/suppliers.csv"}).json()
         assert {j["name"] for j in impact["jobs"]} == {"stg_suppliers", "supplier_report"}
+
+
+def test_the_same_night_with_times_in_mixed_offsets_gives_the_same_diagnosis(tmp_path, scenario):
+    from headwater.ledger.openlineage import parse_time
+    from headwater.platform import Platform
+    from tests.diagnose.conftest import FIXTURES
+    from tests.projects import mini_project
+
+    events = [json.loads(line) for line in (FIXTURES / "late_supplier.jsonl").read_text().splitlines()]
+    for n, e in enumerate(events):  # a mix of offsets, as producers in several regions send
+        offset = timezone(timedelta(hours=(2, -5, 9)[n % 3]))
+        e["eventTime"] = parse_time(e["eventTime"]).astimezone(offset).isoformat()
+    shifted = Platform(mini_project(tmp_path / "shifted"))
+    assert shifted.lineage.ingest(events).stored == len(events)
+    original = scenario("late_supplier")
+
+    def summary(platform):
+        report = platform.diagnosis.diagnose("airflow://prod/supplier_report").to_dict()
+        return [(f["kind"], f["culprit"], f["impact"]["delay_seconds"]) for f in report["findings"]]
+
+    assert summary(shifted) == summary(original)

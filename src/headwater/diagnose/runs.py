@@ -116,8 +116,8 @@ class RunIndex:
                 for ds in run.outputs:
                     self.writers.setdefault(ds, []).append(run)
         for runs in (*self.by_job.values(), *self.writers.values()):
-            runs.sort(key=lambda r: (r.end or r.start or datetime.min.replace(tzinfo=None)).isoformat()
-                      if (r.end or r.start) else "")
+            # by instant, not by text: events may carry any UTC offset
+            runs.sort(key=lambda r: (r.end or r.start).timestamp() if (r.end or r.start) else float("-inf"))
 
     def producer(self, dataset: str, before: datetime) -> RunRecord | None:
         """The latest completed run that wrote ``dataset`` at or before ``before``."""

@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 
 from headwater.errors import HeadwaterError, RunFailed
 from headwater.lanes.cdc.changes import META_COLUMNS, POSITION_COLUMN, Change
@@ -175,14 +174,23 @@ class CdcLane:
               positions: dict[str, str]) -> tuple[list[Change], int]:
         """Apply the contract gate to the after-images; quarantined changes are not applied."""
         gate = self.platform.gate or PassThroughGate()
-        if isinstance(gate, PassThroughGate):
+        if isinstance(gate, PassThroughGate) or (hasattr(gate, "service") and
+                                                 gate.service.plan_for(self.product.name) is None):
+            return changes, 0  # no contract: nothing to check
+        # the gate sees what would be written: the last full after-image of each key
+        from headwater.lanes.cdc.changes import fold
+        from headwater.lanes.cdc.mirror import _to_arrow
+        from headwater.lanes.cdc.schema import check_schema
+
+        folded = fold(changes, self.product.primary_key)
+        states = {k: st for k, st in folded.items() if st.kind == "upsert"}
+        if not states:
             return changes, 0
-        rows = [c for c in changes if c.row is not None]
-        if not rows:
-            return changes, 0
-        names = list(dict.fromkeys(k for c in rows for k in c.row))
-        data = pa.table({**{n: pa.array([_text(c.row.get(n)) for c in rows]) for n in names},
-                         POSITION_COLUMN: [c.position for c in rows]})
+        declared = {**(getattr(self.source, "column_types", None) or {}),
+                    **{k: v for c in changes for k, v in (c.types or {}).items()}}
+        target, _ = check_schema(self.product.name, self.mirror.schema(), states, declared,
+                                 self.product.primary_key, allow_drop=self.accept)
+        data = _to_arrow(list(states.values()), target)
         outcome = gate.apply(self.product, data, run_id=run_id, step_id=step_id,
                              source_position=json.dumps(positions, sort_keys=True))
         if outcome.blocked:
@@ -191,13 +199,13 @@ class CdcLane:
                                 "committed and the source was not acknowledged")
         if outcome.quarantined is None or not outcome.quarantined.num_rows:
             return changes, 0
-        bad = set(outcome.quarantined.column(POSITION_COLUMN).to_pylist()) \
-            if POSITION_COLUMN in outcome.quarantined.column_names else set()
-        return [c for c in changes if c.position not in bad], len(bad)
-
-
-def _text(value: Any) -> Any:
-    return value if value is None or isinstance(value, (int, float, str, bool)) else str(value)
+        bad = set(outcome.quarantined.column(POSITION_COLUMN).to_pylist())
+        bad_keys = {k for k, st in states.items() if st.position in bad}
+        # a quarantined key keeps its committed state: none of its changes in this batch apply
+        kept = [c for c in changes if c.key not in bad_keys
+                and not (c.row is not None and tuple(c.row.get(k) for k in self.product.primary_key)
+                         in bad_keys)]
+        return kept, len(bad_keys)
 
 
 __all__ = ["CdcLane", "CdcRunResult", "committed", "META_COLUMNS"]

@@ -169,7 +169,7 @@ def run_compiled(session, compiled: Compiled, now: datetime) -> Verdict:
     n = int(row["__hw_n"])
     results = []
     for i, check in enumerate(compiled.row_checks):
-        failed = int(row[f"__hw_c{i}"])
+        failed = int(row[f"__hw_c{i}"] or 0)  # SUM over an empty batch is NULL: nothing failed
         samples = [_strip(s) for s in (row.get(f"__hw_x{i}") or [])]
         results.append(CheckResult(check, status_for(check, failed > 0), failed, samples=samples,
                                    message=check.reason if failed else ""))

@@ -3,8 +3,6 @@
 import statistics
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from headwater.observe.anomaly import Point, robust, score
 
 MONDAY = datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)

@@ -4,7 +4,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from headwater.observe.burn import RULES, EventSeries, IntervalSeries, budget, burn_rate, burn_rates, firing
+from headwater.observe.burn import (
+    RULES,
+    EventSeries,
+    IntervalSeries,
+    budget,
+    burn_rate,
+    burn_rates,
+    firing,
+)
 
 AT = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 TARGET = 0.999  # budget 0.1%

@@ -24,7 +24,7 @@ def hw(*args: str, ok: bool = True):
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "headwater.cli", *args], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "headwater.cli", *args], capture_output=True, text=True, check=False)
     assert "Traceback" not in proc.stderr
     return proc
 

@@ -53,7 +53,7 @@ def test_zero_rows_is_a_completeness_violation(sim):
 
 
 def test_completeness_and_validity_reconcile_with_the_gate(sim):
-    hw, clock = sim
+    hw, _ = sim
     ledger = hw.ledger
     run = ledger.start_run("mini", "test")
     step = ledger.queue_step(run, "stg_orders", "batch", None, "test")

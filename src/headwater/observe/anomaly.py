@@ -10,9 +10,9 @@ never sees the evaluated period itself, nor points marked as known outliers.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable
 
 MAD_TO_SIGMA = 1.4826
 SEASONS: tuple[tuple[str, Callable[[datetime], tuple]], ...] = (

@@ -51,7 +51,7 @@ class EventSeries:
     total: list[float]
 
     @classmethod
-    def of(cls, events: list[tuple[datetime, float, float]]) -> "EventSeries":
+    def of(cls, events: list[tuple[datetime, float, float]]) -> EventSeries:
         events = sorted(events, key=lambda e: e[0])
         return cls([e[0] for e in events], [e[1] for e in events], [e[2] for e in events])
 

@@ -66,7 +66,7 @@ def _plant(box: Path, day: date) -> dict:
     removed_orders = orders.num_rows - pc.sum(keep).as_py()
     pq.write_table(orders.filter(keep), box / "data/orders.parquet")
     stock = pq.read_table(box / "data/inventory_snapshots.parquet")
-    warehouse = sorted(set(stock.column("warehouse").to_pylist()))[0]
+    warehouse = min(set(stock.column("warehouse").to_pylist()))
     drop = pc.and_(pc.equal(pc.cast(stock.column("snapshot_date"), "date32"), day),
                    pc.equal(stock.column("warehouse"), warehouse))
     removed_stock = pc.sum(drop).as_py()

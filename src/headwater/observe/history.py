@@ -36,7 +36,7 @@ class StepView:
     details: dict
 
     @classmethod
-    def of(cls, row, at: datetime) -> "StepView":
+    def of(cls, row, at: datetime) -> StepView:
         done = row.finished_at is not None and row.finished_at <= at
         return cls(row.step_id, row.product, row.status if done else "running", row.queued_at,
                    row.started_at if row.started_at and row.started_at <= at else None,
@@ -52,7 +52,7 @@ class History:
     steps: list[StepView]  # oldest first
 
     @classmethod
-    def load(cls, ledger, product: str, at: datetime) -> "History":
+    def load(cls, ledger, product: str, at: datetime) -> History:
         rows = [r for r in ledger.steps(product=product) if r.queued_at <= at]
         return cls(product, at, [StepView.of(r, at) for r in reversed(rows)])
 
@@ -105,7 +105,7 @@ def gate_counts(details: dict, contract_only: bool = False) -> tuple[int, int, i
     """(passed, quarantined, filtered) rows recorded for a step, or None.
 
     Read from the contract gate's ``details["contract"]`` (``passed``, ``quarantined``; also
-    ``details["gate"]``, ``rows_in``, ``rows_quarantined``) and, unless ``contract_only``, from
+    ``details["gate"]``, ``rows_in``, ``rows_quarantined``, per-rule counts) and, unless ``contract_only``, from
     the lane's row conservation ``details["conservation"]`` (``written``, ``quarantined``,
     ``filtered_by_transform``): in = out + quarantined + filtered.
     """
@@ -124,8 +124,4 @@ def gate_counts(details: dict, contract_only: bool = False) -> tuple[int, int, i
                 passed = int(gate["rows_in"]) - int(q)
             if q is not None and passed is not None:
                 return int(passed), int(q), int(gate.get("filtered", 0) or 0)
-    if details.get("rows_quarantined") is not None:
-        q = int(details["rows_quarantined"])
-        passed = details.get("rows_passed")
-        return (int(passed) if passed is not None else -1), q, int(details.get("rows_filtered", 0) or 0)
     return None

@@ -26,7 +26,7 @@ class ActionItem:
     due: date | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "ActionItem":
+    def parse(cls, text: str) -> ActionItem:
         """'what | owner | YYYY-MM-DD' (owner and due may be left empty)."""
         parts = [p.strip() for p in text.split("|")] + ["", ""]
         try:

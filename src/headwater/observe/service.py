@@ -141,7 +141,8 @@ class ObserveService:
         since the previous delivery was due, once this one is due."""
         import glob
         import os
-        from datetime import time as dtime, timezone
+        from datetime import time as dtime
+        from datetime import timezone
 
         at = self.now(at)
         out = []

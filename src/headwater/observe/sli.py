@@ -140,8 +140,6 @@ def validity(h: History, obj: Objectives) -> tuple[SliResult, EventSeries]:
         if counts is None:
             continue
         passed, quarantined, _ = counts
-        if passed < 0:
-            passed = step.rows_written or 0
         if passed + quarantined:
             events.append((step.finished_at, float(passed), float(passed + quarantined)))
             last = (step, passed, quarantined)
@@ -185,5 +183,5 @@ def latency(h: History, obj: Objectives, input_commits) -> SliResult:
 
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 

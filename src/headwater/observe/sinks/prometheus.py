@@ -6,6 +6,7 @@ exporter's textfile collector; ``render(samples)`` writes any gauges in the text
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -25,7 +26,7 @@ def _labels(labels: dict[str, str]) -> str:
 
 
 def _number(value: float) -> str:
-    if value != value:
+    if math.isnan(value):
         return "NaN"
     if value in (float("inf"), float("-inf")):
         return "+Inf" if value > 0 else "-Inf"

@@ -106,6 +106,10 @@ def test_every_manifest_version_imports(platform, path):
     ns = f"dbt://{report['project']}"
     found = {n.name for n in graph.nodes.values() if n.kind == "job" and n.namespace == ns}
     assert found == expected_jobs
+    for source in (manifest.get("sources") or {}).values():  # sources are datasets
+        relation = ".".join(p for p in (source.get("schema"), source.get("identifier") or source["name"]) if p)
+        ds_ns = f"{report['adapter']}://{source.get('database') or report['project']}"
+        assert graph.get(f"dataset:{ds_ns}:{relation}") is not None, relation
 
 
 @pytest.mark.parametrize("path", RUN_RESULTS, ids=[str(p.relative_to(DBT)) for p in RUN_RESULTS])

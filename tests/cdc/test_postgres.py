@@ -9,7 +9,7 @@ import pytest
 
 from headwater.errors import HeadwaterError
 from tests.cdc.helpers import cdc_project, mirror_rows
-from tests.cdc.pg import ORDERS, assert_mirror_equals_source, connect, libpq
+from tests.cdc.pg import ORDERS, assert_mirror_equals_source, connect, libpq, source_rows
 
 
 def _project(tmp_path, url, **kw):
@@ -52,6 +52,13 @@ def test_snapshot_then_stream_of_transactions(tmp_path, fresh_pg_database):
     assert positions["phase"] == "stream" and positions["lsn"] == _slot_lsn(url)  # advanced after commit
     third = platform.cdc.run("products_mirror", until_idle=0)
     assert third.changes == 0 and third.batches == 0
+    [idle] = platform.cdc.status()
+    assert idle.last_lsn == positions["lsn"] and idle.lag_seconds == 0.0 and idle.lag_bytes is not None
+    assert idle.rows == len(source_rows(url)) and idle.changes_per_second
+    with connect(url) as conn:
+        conn.execute("UPDATE orders SET status = 'late' WHERE id = 1")
+    [behind] = platform.cdc.status()
+    assert behind.lag_bytes > 0 and behind.lag_seconds is not None and behind.lag_seconds >= 0
 
 
 def test_unchanged_toast_values_are_kept(tmp_path, fresh_pg_database):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 router = APIRouter(tags=["lineage"])
@@ -29,7 +30,8 @@ async def post_lineage(request: Request):
     if not events:
         return JSONResponse({"error": "BadRequest", "message": "an empty list has no event",
                              "fix": "POST one OpenLineage event as a JSON object"}, status_code=400)
-    result = platform.lineage.ingest(events, origin="http")
+    # validation and the ledger write block: run them off the event loop, like a sync endpoint
+    result = await run_in_threadpool(platform.lineage.ingest, events, "http")
     if result.rejected:
         first = result.rejected[0]
         where = f"event {first.index}: " if isinstance(doc, list) else ""

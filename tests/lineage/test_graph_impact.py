@@ -140,3 +140,14 @@ def test_headwater_own_events_are_valid_openlineage(platform):
     events = platform.ledger.events()
     assert len(events) == 6  # START and COMPLETE for each of three products
     assert [(e["job"]["name"], problems(e)) for e in events if problems(e)] == []
+
+
+def test_concurrent_ingest_of_the_same_events_stores_each_once(platform):
+    from concurrent.futures import ThreadPoolExecutor
+
+    events = [base_event(when=f"2026-01-01T00:00:{i:02d}Z") for i in range(50)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: platform.lineage.ingest(events), range(4)))
+    assert sum(r.stored for r in results) == 50
+    assert sum(r.duplicates for r in results) == 150
+    assert len(platform.ledger.events()) == 50

@@ -56,3 +56,14 @@ def test_history_keeps_every_version(tmp_path):
     snap = platform.lakehouse.current("products_mirror__history").snapshot_id
     platform.cdc.run("products_mirror", until_idle=0)
     assert platform.lakehouse.current("products_mirror__history").snapshot_id == snap
+
+
+def test_each_commit_is_an_openlineage_run(tmp_path):
+    platform = cdc_project(tmp_path / "p", url=str(LOG))
+    result = platform.cdc.run("products_mirror", until_idle=0, max_batch=8)
+    events = platform.ledger.events(job_name="products_mirror")
+    kinds = sorted(e["eventType"] for e in events)
+    assert kinds.count("COMPLETE") == result.batches and kinds.count("START") == result.batches
+    payload = events[-1]
+    assert payload["inputs"][0]["name"].endswith("debezium-postgres-data-schema-exclude.txt")
+    assert payload["outputs"][0]["name"].endswith("products_mirror")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.errors import HeadwaterError, RunFailed
 from headwater.lanes.cdc.changes import META_COLUMNS, POSITION_COLUMN, Change
+from headwater.lanes.cdc import lineage
 from headwater.lanes.cdc.history import History
 from headwater.lanes.cdc.mirror import Mirror
 from headwater.lanes.gate import PassThroughGate
@@ -123,7 +124,8 @@ class CdcLane:
     def _apply(self, run_id: str, batch, positions: dict[str, str], result: CdcRunResult) -> None:
         ledger = self.platform.ledger
         step_id = ledger.queue_step(run_id, self.product.name, "cdc", None, "cdc")
-        ledger.start_step(step_id)
+        started = ledger.start_step(step_id)
+        lineage.emit(self.platform, "START", started, step_id, run_id, self.product, self.source_id)
         t0 = time.process_time()
         replace = positions.pop("first", None) == "1"
         changes: list[Change] = [r.value for r in batch.records]
@@ -150,8 +152,10 @@ class CdcLane:
             applied = self.mirror.apply(changes, props, types=types, replace=replace,
                                         allow_drop=self.accept)
         except HeadwaterError as exc:
-            ledger.finish_step(step_id, "failed", StepMetrics(rows_read=len(batch.records)),
-                               error=exc.message)
+            when = ledger.finish_step(step_id, "failed", StepMetrics(rows_read=len(batch.records)),
+                                      error=exc.message)
+            lineage.emit(self.platform, "FAIL", when, step_id, run_id, self.product, self.source_id,
+                         error=exc.message)
             raise
         self.last_change = props.get("cdc.last-change", self.last_change)
         result.batches += 1
@@ -162,13 +166,15 @@ class CdcLane:
         result.schema_changes += [c.to_dict() for c in applied.schema_changes]
         result.position = positions
         result.snapshot_id = applied.snapshot_id
-        ledger.finish_step(step_id, "success", StepMetrics(
+        finished = ledger.finish_step(step_id, "success", StepMetrics(
             rows_read=len(batch.records), rows_written=applied.inserted_or_updated + applied.deleted,
             cpu_seconds=round(time.process_time() - t0, 4), output_snapshot_id=applied.snapshot_id,
             details={"cdc": {"changes": applied.changes, "upserts": applied.inserted_or_updated,
                              "deletes": applied.deleted, "positions": positions,
                              "files_rewritten": applied.stats.files_rewritten,
                              "files_scanned": applied.stats.files_scanned}}))
+        lineage.emit(self.platform, "COMPLETE", finished, step_id, run_id, self.product, self.source_id,
+                     rows=applied.inserted_or_updated + applied.deleted)
 
     def _gate(self, changes: list[Change], run_id: str, step_id: str,
               positions: dict[str, str]) -> tuple[list[Change], int]:

@@ -48,26 +48,48 @@ class Compiled:
 
 
 def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True, samples: int = 5,
-                 existing: str | None = None, masked: frozenset[str] = frozenset()) -> Compiled:
+                 existing: str | None = None, masked: frozenset[str] = frozenset(),
+                 strings: frozenset[str] | None = None) -> Compiled:
     """The single-pass query. ``row_ids``: the batch has ``__hw_row`` and failing rows are returned.
 
     ``existing``: a relation holding rows already in the table; keys found there count as
     duplicates too (used when replaying quarantined rows into a table).
     """
     rows, dataset = plan.row_checks, plan.dataset_checks
-    windows, joins, flags = [], [], []
-    order = f"ORDER BY {q(ROW_ID)}" if row_ids else ""
+    windows, joins, flags, ctes = [], [], [], []
+    overrides: dict[int, str] = {}
+    samples_override: dict[int, str] = {}
     refs: dict[str, str] = {}
     for i, check in enumerate(rows):
         cols = [q(c) for c in check.columns]
         if check.kind == "unique":
-            windows.append(f"row_number() OVER (PARTITION BY {', '.join(cols)} {order}) AS __hw_rn{i}")
-            cond = f"{_all_not_null(cols, 'b')} AND b.__hw_rn{i} > 1"
+            # Duplicated keys come from a hash aggregate over the key columns only; rows are then
+            # ranked only among those keys, so the wide row never goes through a window.
+            keys = ", ".join(cols)
+            nn = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+            ctes.append(f"__hw_u{i} AS (SELECT {keys}, count(*) AS __c FROM {relation} WHERE {nn} "
+                        f"GROUP BY {keys} HAVING count(*) > 1)")
+            overrides[i] = f"(SELECT coalesce(sum(__c - 1), 0) FROM __hw_u{i})"
+            if not row_ids:
+                samples_override[i] = (f"(SELECT list(struct_pack({', '.join(f'{c} := {c}' for c in cols)}, "
+                                       f"occurrences := __c)) FROM (SELECT * FROM __hw_u{i} LIMIT {samples or 1}))")
+                cond = "false"
+            else:
+                on = " AND ".join(f"r.{c} = u.{c}" for c in cols)
+                part = ", ".join(f"r.{c}" for c in cols)
+                ctes.append(f"__hw_d{i} AS (SELECT __hw_row AS __hw_dr{i} FROM (SELECT r.{q(ROW_ID)} AS __hw_row, "
+                            f"row_number() OVER (PARTITION BY {part} ORDER BY r.{q(ROW_ID)}) AS __rn "
+                            f"FROM {relation} r SEMI JOIN __hw_u{i} u ON {on}) WHERE __rn > 1)")
+                joins.append(f"LEFT JOIN __hw_d{i} d{i} ON b.{q(ROW_ID)} = d{i}.__hw_dr{i}")
+                cond = f"d{i}.__hw_dr{i} IS NOT NULL"
+                overrides.pop(i)
             if existing is not None:
-                keys = ", ".join(f"{c} AS __hw_e{i}_{j}" for j, c in enumerate(cols))
-                on = " AND ".join(f"b.{c} = e{i}.__hw_e{i}_{j}" for j, c in enumerate(cols))
-                joins.append(f"LEFT JOIN (SELECT DISTINCT {keys}, true AS __hit FROM {existing}) e{i} ON {on}")
-                cond = f"{_all_not_null(cols, 'b')} AND (b.__hw_rn{i} > 1 OR e{i}.__hit IS NOT NULL)"
+                ekeys = ", ".join(f"{c} AS __hw_e{i}_{j}" for j, c in enumerate(cols))
+                eon = " AND ".join(f"b.{c} = e{i}.__hw_e{i}_{j}" for j, c in enumerate(cols))
+                joins.append(f"LEFT JOIN (SELECT DISTINCT {ekeys}, true AS __hit FROM {existing}) e{i} ON {eon}")
+                cond = f"({cond}) OR ({_all_not_null(cols, 'b')} AND e{i}.__hit IS NOT NULL)"
+                overrides.pop(i, None)
+                samples_override.pop(i, None)
         elif check.kind == "references":
             view = f"__hw_ref_{check.params['product']}"
             refs[view] = check.params["product"]
@@ -76,7 +98,7 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
             joins.append(f"LEFT JOIN (SELECT DISTINCT {keys}, true AS __hit FROM {q(view)}) r{i} ON {on}")
             cond = f"{_all_not_null(cols, 'b')} AND r{i}.__hit IS NULL"
         else:
-            cond = _row_condition(check, "b")
+            cond = _row_condition(check, "b", strings)
         flags.append(f"coalesce(({cond}), false) AS __hw_f{i}")
     masks = (len(rows) + BITS - 1) // BITS
     mask_exprs = []
@@ -87,21 +109,30 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
     inner_cols = [f"b.{q(ROW_ID)}"] if row_ids else []
     fresh = [c for c in dataset if c.kind == "freshness"]
     inner_cols += [f"b.{q(c.columns[0])} AS __hw_d{k}" for k, c in enumerate(fresh)]
-    sample_cols = sorted({c for check in rows for c in check.columns} | set(_pk(plan)))
+    sample_cols = sorted({c for check in rows for c in check.columns} | set(_pk(plan))) if samples else []
     inner_cols += [f"b.{q(c)} AS {q('__hw_s_' + c)}" for c in sample_cols]
     inner_cols += flags
-    source = f"(SELECT *{', ' if windows else ''}{', '.join(windows)} FROM {relation}) b"
+    # Only the columns the rules read travel through the window and joins (not the whole row).
+    needed = _needed(plan, row_ids)
+    cols_sql = "*" if needed is None else ", ".join(q(c) for c in needed) or "1 AS __hw_one"
+    source = f"(SELECT {cols_sql}{', ' if windows else ''}{', '.join(windows)} FROM {relation}) b"
     inner = f"SELECT {', '.join(inner_cols) or '1 AS __hw_one'} FROM {source} {' '.join(joins)}"
+    if not row_ids:
+        mask_exprs = []
     mid = f"SELECT *{', ' if mask_exprs else ''}{', '.join(mask_exprs)} FROM ({inner}) v"
     aggs = ["count(*) AS __hw_n"]
-    aggs += [f"count_if(__hw_f{i}) AS __hw_c{i}" for i in range(len(rows))]
+    aggs += [f"{overrides[i]} AS __hw_c{i}" if i in overrides else f"count_if(__hw_f{i}) AS __hw_c{i}"
+             for i in range(len(rows))]
     if samples:
         for i, check in enumerate(rows):
+            if i in samples_override:
+                aggs.append(f"{samples_override[i]} AS __hw_x{i}")
+                continue
             cols = list(dict.fromkeys(list(_pk(plan)) + list(check.columns)))
             pack = ", ".join(f"{q(c)} := " + ("'***'" if c in masked else q('__hw_s_' + c)) for c in cols)
             key = q(ROW_ID) if row_ids else "1"
             aggs.append(f"min_by(struct_pack({pack}), {key}, {samples}) FILTER (WHERE __hw_f{i}) AS __hw_x{i}")
-    if row_ids and masks:
+    if row_ids and masks and mask_exprs:
         any_fail = " OR ".join(f"__hw_m{m} <> 0" for m in range(masks))
         aggs.append(f"list({q(ROW_ID)}) FILTER (WHERE {any_fail}) AS __hw_rows")
         aggs += [f"list(__hw_m{m}) FILTER (WHERE {any_fail}) AS __hw_masks{m}" for m in range(masks)]
@@ -109,8 +140,28 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
         aggs.append(f"max(__hw_d{k}) AS __hw_fresh{k}")
     for k, c in enumerate(c for c in dataset if c.kind == "sql"):
         aggs.append(f"({c.params['sql'].strip().rstrip(';')}) AS __hw_sql{k}")
-    sql = f"SELECT {', '.join(aggs)} FROM ({mid}) w"
+    with_ = f"WITH {', '.join(ctes)} " if ctes else ""
+    sql = f"{with_}SELECT {', '.join(aggs)} FROM ({mid}) w"
     return Compiled(sql, rows, dataset, masks, refs)
+
+
+def _needed(plan: CheckPlan, row_ids: bool) -> list[str] | None:
+    """Columns the row rules read (None: an expression could not be parsed, so read all)."""
+    import sqlglot
+    from sqlglot import exp
+
+    cols: dict[str, None] = {ROW_ID: None} if row_ids else {}
+    for c in list(_pk(plan)) + [c for check in plan.checks if check.kind != "sql" for c in check.columns]:
+        cols.setdefault(c, None)
+    for check in plan.checks:
+        if check.kind == "expression":
+            try:
+                tree = sqlglot.parse_one(check.params["sql"], read="duckdb")
+            except sqlglot.errors.ParseError:
+                return None
+            for column in tree.find_all(exp.Column):
+                cols.setdefault(column.name, None)
+    return list(cols)
 
 
 def _pk(plan: CheckPlan) -> list[str]:
@@ -122,7 +173,7 @@ def _all_not_null(cols: list[str], alias: str) -> str:
     return " AND ".join(f"{alias}.{c} IS NOT NULL" for c in cols) or "true"
 
 
-def _row_condition(check: Check, a: str) -> str:
+def _row_condition(check: Check, a: str, strings: frozenset[str] | None = None) -> str:
     """SQL that is true when a row FAILS ``check`` (NULL values pass every rule but not_null)."""
     cols = [f"{a}.{q(c)}" for c in check.columns]
     p = check.params
@@ -138,7 +189,8 @@ def _row_condition(check: Check, a: str) -> str:
                 ([f"{target} {hi} {lit(p['max'])}"] if p["max"] is not None else [])
         return f"{col} IS NOT NULL AND ({' OR '.join(parts)})"
     if check.kind == "pattern":
-        return f"{col} IS NOT NULL AND NOT regexp_full_match(CAST({col} AS VARCHAR), {lit(p['pattern'])})"
+        text = col if strings is not None and check.columns[0] in strings else f"CAST({col} AS VARCHAR)"
+        return f"{col} IS NOT NULL AND NOT regexp_full_match({text}, {lit(p['pattern'])})"
     if check.kind == "expression":
         return f"NOT ({p['sql']})"
     raise ValueError(f"no row condition for {check.kind}")  # unique/references are joins

@@ -81,8 +81,11 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     sub = replace(plan, checks=tuple(runnable))
     session.con.execute(f"CREATE OR REPLACE TEMP VIEW batch AS SELECT * FROM {relation}")
     masked = frozenset(c.name for c in plan.contract.columns if c.pii)
+    strings = frozenset(f.name for f in relation_schema
+                        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+                        or pa.types.is_string_view(f.type))
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples,
-                            existing=existing, masked=masked)
+                            existing=existing, masked=masked, strings=strings)
     verdict = run_compiled(session, compiled, now)
     order = {c.id: i for i, c in enumerate(plan.checks)}
     body = sorted(verdict.results + skipped, key=lambda r: order[r.check.id])

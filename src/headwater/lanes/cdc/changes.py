@@ -49,6 +49,8 @@ class KeyState:
 
 
 def key_of(row: dict[str, Any], primary_key: list[str]) -> tuple:
+    if len(primary_key) == 1:
+        return (row.get(primary_key[0]),)
     return tuple(row.get(c) for c in primary_key)
 
 

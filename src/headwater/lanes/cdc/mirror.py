@@ -198,9 +198,8 @@ def _norm_key(key: tuple, pk: list[str], schema: pa.Schema) -> tuple:
 
 
 def _keys(keys: list[tuple], pk: list[str], schema: pa.Schema) -> pa.Array:
-    table = pa.Table.from_pylist([dict(zip(pk, k)) for k in keys],
-                                 schema=pa.schema([schema.field(c) for c in pk]))
-    return key_array(table, pk)
+    columns = [_array([k[i] for k in keys], schema.field(c).type) for i, c in enumerate(pk)]
+    return key_array(pa.Table.from_arrays(columns, names=pk), pk)
 
 
 def _to_arrow(states: list[KeyState], schema: pa.Schema) -> pa.Table:

@@ -147,6 +147,7 @@ def machine() -> dict:
             "python": pyplatform.python_version(), "duckdb": duckdb.__version__,
             "pyarrow": pyarrow.__version__, "pyiceberg": pyiceberg.__version__,
             "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
             "note": "shared machine: other engineers ran builds and tests at the same time"}
 
 
@@ -162,6 +163,7 @@ def main() -> None:
         tmp = Path(d)
         result = {"machine": machine(), "throughput": throughput(args.events, tmp),
                   "latency": latency(args.rate, args.seconds, tmp, args.batch_seconds)}
+        result["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

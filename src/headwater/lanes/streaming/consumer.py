@@ -42,7 +42,7 @@ class RunStats:
     started: float = field(default_factory=time.monotonic)
     snapshot_id: int | None = None
     watermark_us: int | None = None
-    busy_seconds: float = 0.0  # from a batch's first record to its commit: idle waits excluded
+    busy_seconds: float = 0.0  # from the read that started a batch to its commit (idle polls excluded)
 
     def to_dict(self) -> dict[str, Any]:
         seconds = max(time.monotonic() - self.started, 1e-9)
@@ -158,6 +158,7 @@ class StreamConsumer:
                 timeout = max(0.0, self.spec.max_batch_seconds - (time.monotonic() - first))
             else:
                 timeout = min(self.spec.max_batch_seconds, IDLE_POLL_SECONDS)
+            asked = time.monotonic()
             chunk = self.reader.read(max(1, limit - rows), timeout)
             if chunk is None:
                 if not chunks:
@@ -168,8 +169,8 @@ class StreamConsumer:
                         self.reader.set_fence(None)
                         return chunks
                 continue
-            if not chunks:
-                first = self._first = time.monotonic()
+            if not chunks:  # the batch's clock starts before its first read and decode
+                first, self._first = time.monotonic(), asked
             chunks.append(chunk)
             rows += len(chunk)
 

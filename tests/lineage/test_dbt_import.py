@@ -185,3 +185,25 @@ def test_an_edited_contract_is_never_overwritten(platform, tmp_path):
     report = platform.lineage.import_dbt(str(path), contracts_dir=str(contracts))
     assert [p.rsplit("/", 1)[-1] for p in report["contracts"]] == ["orders.dbt.yaml"]
     assert (contracts / "orders.yaml").read_text() == "product: orders\nversion: 2.0.0\n"
+
+
+def test_renaming_a_jaffle_shop_column_names_the_models_and_tests_that_break(platform):
+    """From the compiled SQL of each model (through its SELECT * CTEs) and each generic test's column."""
+    platform.lineage.import_dbt(str(JAFFLE / "manifest.json"), str(JAFFLE / "run_results.json"),
+                                str(JAFFLE / "catalog.json"))
+
+    def broken(column: str) -> set[str]:
+        impact = platform.lineage.impact(f"duckdb://jaffle_shop/main.{column}")
+        assert impact["unknown_use"] == []  # every reader's use of columns is known
+        return {j["name"].split(".")[2] for j in impact["broken_jobs"]}
+
+    # orders passes status through its CTE; customers reads stg_orders but never names status
+    assert broken("stg_orders.status") == {
+        "orders", "accepted_values_stg_orders_status__placed__shipped__completed__return_pending__returned"}
+    assert broken("stg_orders.order_date") == {"orders", "customers"}
+    assert broken("stg_payments.payment_id") == {"not_null_stg_payments_payment_id", "unique_stg_payments_payment_id"}
+    changed = {(c["dataset"].rsplit(".", 1)[-1], c["column"]) for c in
+               platform.lineage.impact("duckdb://jaffle_shop/main.stg_payments.amount")["changed_columns"]}
+    assert changed == {("orders", "amount"), ("orders", "credit_card_amount"), ("orders", "coupon_amount"),
+                       ("orders", "bank_transfer_amount"), ("orders", "gift_card_amount"),
+                       ("customers", "customer_lifetime_value")}

@@ -6,7 +6,7 @@ from typing import Any
 
 from headwater.lineage.graph import LineageGraph, Node
 
-JOB_FACETS_KEPT = ("ownership", "jobType", "sql", "documentation", "sourceCodeLocation", "tags")
+JOB_FACETS_KEPT = ("ownership", "jobType", "sql", "documentation", "sourceCodeLocation", "tags", "dbtTest")
 DATASET_FACETS_KEPT = ("schema", "datasource", "ownership", "documentation", "dataSource",
                        "storage", "datasetType", "lifecycleStateChange", "tags")
 

@@ -24,6 +24,27 @@ class SqlColumns:
     problem: str | None = None
 
 
+def _named(source, column: str, depth: int = 0) -> set[tuple[str, str]]:
+    """The base-table columns a reference to ``column`` of ``source`` reaches, through CTEs and
+    subqueries that pass it on by name or by ``SELECT *``."""
+    if isinstance(source, exp.Table):
+        return {(source.name, column)}
+    expression = getattr(source, "expression", None)
+    if depth > 20 or not isinstance(expression, exp.Select):
+        return set()
+    found: set[tuple[str, str]] = set()
+    for select in expression.selects:
+        inner = select.this if isinstance(select, exp.Alias) else select
+        if select.alias_or_name == column and isinstance(inner, exp.Column):
+            found |= _named(source.sources.get(inner.table), inner.name, depth + 1)
+        elif isinstance(inner, exp.Star) or (isinstance(inner, exp.Column) and isinstance(inner.this, exp.Star)):
+            table = inner.table if isinstance(inner, exp.Column) else ""
+            for alias, child in source.sources.items():
+                if not table or alias == table:
+                    found |= _named(child, column, depth + 1)
+    return found
+
+
 def _subtype(select: exp.Expression) -> str:
     inner = select.this if isinstance(select, exp.Alias) else select
     if isinstance(inner, exp.Column):
@@ -53,11 +74,21 @@ def sql_columns(sql: str, schema: dict[str, dict[str, str]], dialect: str = "duc
     if root is None:
         out.problem = "the SQL is not a query"
         return out
-    for scope in traverse_scope(tree):
+    # what the query names: qualified again without expanding stars, so a CTE's SELECT * does not
+    # count as using every column (renaming a column nobody names does not break the query)
+    try:
+        named = qualify(sqlglot.parse_one(sql, read=dialect), schema=schema or None, dialect=dialect,
+                        validate_qualify_columns=False, identify=False, expand_stars=False)
+    except SqlglotError:
+        named = tree
+    for scope in traverse_scope(named):
         for column in scope.columns:
-            source = scope.sources.get(column.table)
-            if isinstance(source, exp.Table) and column.name:
-                out.references.add((source.name, column.name))
+            if not column.name:
+                continue
+            # unexpanded stars leave some columns unqualified: any source of the scope may hold them
+            sources = [scope.sources.get(column.table)] if column.table else list(scope.sources.values())
+            for source in sources:
+                out.references |= _named(source, column.name)
     selects = {s.alias_or_name: s for s in tree.selects} if isinstance(tree, exp.Query) else {}
     for name in tree.named_selects if isinstance(tree, exp.Query) else ():
         try:
@@ -74,4 +105,5 @@ def sql_columns(sql: str, schema: dict[str, dict[str, str]], dialect: str = "duc
             if column and column != "*":
                 found[(leaf.source.name, column)] = subtype
         out.outputs[name] = [(table, column, kind) for (table, column), kind in sorted(found.items())]
+        out.references |= set(found)  # what an output column is computed from is named too
     return out

@@ -20,6 +20,7 @@ from headwater.lineage.dbt_artifacts import (RELATIONS, DbtNode, Manifest, load_
 
 JOB_EVENT = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent"
 RUN_EVENT = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+DBT_TEST_FACET = "https://github.com/headwater-data/headwater/blob/main/docs/lineage.md#dbttest"
 _END = {"success": "COMPLETE", "pass": "COMPLETE", "warn": "COMPLETE", "error": "FAIL", "fail": "FAIL",
         "runtime error": "FAIL", "skipped": "ABORT"}
 
@@ -48,12 +49,15 @@ def _job(m: Manifest, node: DbtNode) -> dict:
                                jobType=node.resource_type.upper())}
     if node.owner:
         facets["ownership"] = facet("ownership", owners=[{"name": node.owner}])
-    sql = node.raw.get("compiled_code") or node.raw.get("compiled_sql") or node.raw.get("raw_code") \
-        or node.raw.get("raw_sql")
+    sql = node.raw.get("compiled_code") or node.raw.get("compiled_sql")  # raw code is Jinja, not SQL
     if sql and node.resource_type in ("model", "snapshot"):
         facets["sql"] = facet("sql", query=sql)
     if node.description:
         facets["documentation"] = facet("documentation", description=node.description)
+    column = node.raw.get("column_name") or ((node.raw.get("test_metadata") or {}).get("kwargs") or {}).get("column_name")
+    if node.resource_type == "test" and column:  # a custom facet: which column a generic test checks
+        facets["dbtTest"] = {"_producer": PRODUCER, "_schemaURL": DBT_TEST_FACET, "column": column,
+                             "test": (node.raw.get("test_metadata") or {}).get("name")}
     return {"namespace": f"dbt://{m.project}", "name": node.unique_id, "facets": facets}
 
 

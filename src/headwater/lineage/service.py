@@ -82,6 +82,33 @@ class LineageService:
             cols = graph.columns.setdefault(out_id, {})
             for column, sources in found.outputs.items():
                 cols.setdefault(column, [(ids[t], c, k) for t, c, k in sources if t in ids])
+        self._derive_foreign(graph, {graph.canonical(f"job:{ns}:{n}") for n in project.sql})
+
+    def _derive_foreign(self, graph: LineageGraph, done: set[str]) -> None:
+        """The same for any other job whose events carry a SQL facet (dbt models, SQL operators):
+        a table the query names is the input dataset whose name ends with it."""
+        for job_id, node in graph.nodes.items():
+            query = (node.facets.get("sql") or {}).get("query") if node.kind == "job" else None
+            inputs = [i for i in graph.parents.get(job_id, ()) if i in graph.nodes]
+            tested = (node.facets.get("dbtTest") or {}).get("column")
+            if tested and inputs and job_id not in done:  # a dbt generic test names its column
+                self._refs[job_id] = {(i, tested) for i in inputs}
+                continue
+            if not query or job_id in done:
+                continue
+            ids = {graph.nodes[i].name.rsplit(".", 1)[-1].rsplit("/", 1)[-1].lower(): i for i in inputs}
+            schema = {t: _schema(graph, i) for t, i in ids.items()}
+            key = (query, json.dumps(schema, sort_keys=True))
+            if key not in self._sql_memo:
+                self._sql_memo[key] = sql_columns(query, {k: v for k, v in schema.items() if v})
+            found = self._sql_memo[key]
+            if found.problem is not None:
+                continue
+            self._refs[job_id] = {(ids[t.lower()], c) for t, c in found.references if t.lower() in ids}
+            for out_id in graph.children.get(job_id, ()):
+                cols = graph.columns.setdefault(out_id, {})
+                for column, sources in found.outputs.items():
+                    cols.setdefault(column, [(ids[t.lower()], c, k) for t, c, k in sources if t.lower() in ids])
 
     def resolve(self, text: str) -> str:
         """The node id of a product, source, node id, ``namespace/name`` or unique name."""

@@ -49,8 +49,9 @@ def test_slo_alerts_incidents_postmortem_metrics(late):  # noqa: F811
     assert incident["root"] == "raw_orders" and listed["mean_mttd_seconds"] == 5400
     shown = hw("incidents", "show", str(incident["incident_id"]), *p).stdout
     assert "raw_orders" in shown and "timeline" in shown
-    acked = json.loads(hw("incidents", "ack", "1", "--by", "ana", "--json", *p).stdout)
-    assert acked["state"] == "acknowledged"
+    ack_at = (MON + timedelta(days=1, hours=1, minutes=45)).isoformat()
+    acked = json.loads(hw("incidents", "ack", "1", "--by", "ana", "--at", ack_at, "--json", *p).stdout)
+    assert acked["state"] == "acknowledged" and acked["acknowledged_at"] == ack_at
 
     missing = hw("incidents", "postmortem", "1", *p, ok=False)
     assert missing.returncode == 1 and "fix:" in missing.stderr
@@ -58,8 +59,9 @@ def test_slo_alerts_incidents_postmortem_metrics(late):  # noqa: F811
                        "--action", "page the supplier | procurement | 2026-02-01", "--json", *p).stdout)
     assert pm["complete"] is False and pm["missing"] == ["impact", "root_cause"]
     assert "INCOMPLETE" in hw("incidents", "postmortem", "1", *p).stdout
-    resolved = json.loads(hw("incidents", "resolve", "1", "--json", *p).stdout)
-    assert resolved["state"] == "resolved" and resolved["mttr_seconds"] > 0
+    resolve_at = (MON + timedelta(days=1, hours=4)).isoformat()
+    resolved = json.loads(hw("incidents", "resolve", "1", "--at", resolve_at, "--json", *p).stdout)
+    assert resolved["state"] == "resolved" and resolved["mttr_seconds"] == 4 * 3600  # from Tuesday 00:00
 
     text = hw("metrics", "--at", TUE_0130, *p).stdout
     assert "# TYPE headwater_error_budget_remaining gauge" in text

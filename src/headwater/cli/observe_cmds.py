@@ -203,15 +203,17 @@ def incidents_show(incident_id: int, project: ProjectOpt = None, json: JsonOpt =
 
 
 def incidents_ack(incident_id: int, by: Annotated[Optional[str], typer.Option(help="Who acknowledges.")] = None,
-                  note: Optional[str] = None, project: ProjectOpt = None, json: JsonOpt = False) -> None:
+                  note: Optional[str] = None, at: AtOpt = None, project: ProjectOpt = None,
+                  json: JsonOpt = False) -> None:
     """Acknowledge an incident (someone is on it)."""
-    _show(_platform(project).observe.acknowledge(incident_id, by, note), json)
+    _show(_platform(project, at).observe.acknowledge(incident_id, by, note), json)
 
 
 def incidents_resolve(incident_id: int, by: Annotated[Optional[str], typer.Option(help="Who resolves.")] = None,
-                      note: Optional[str] = None, project: ProjectOpt = None, json: JsonOpt = False) -> None:
+                      note: Optional[str] = None, at: AtOpt = None, project: ProjectOpt = None,
+                      json: JsonOpt = False) -> None:
     """Resolve an incident; its MTTR is fixed from then on."""
-    _show(_platform(project).observe.resolve(incident_id, by, note), json)
+    _show(_platform(project, at).observe.resolve(incident_id, by, note), json)
 
 
 def incidents_postmortem(

@@ -46,8 +46,11 @@ def late_upstream(ctx: Context) -> list[Finding]:
         "late_upstream", name, evidence, delay, 0.9,
         f"{name} landed {hms(evidence['late_by_seconds'])} after the other inputs and gated "
         f"{ctx.label(ctx.target.job)}: had it arrived with the others ({at(with_others)}), the target "
-        f"would have been ready at {at(what_if)} instead of {at(ctx.target.end)}. Agree an arrival time "
-        f"with {who} and alert on it; meanwhile let the steps that do not need it run ahead.",
+        f"would have been ready at {at(what_if)} instead of {at(ctx.target.end)}. "
+        + (f"It is expected at {evidence['expected_arrival']} UTC: alert {who} when it is late, instead of "
+           f"finding out downstream" if evidence["expected_arrival"] else
+           f"Agree an arrival time with {who} and alert on it")
+        + "; meanwhile let the steps that do not need it run ahead.",
         ctx.cost(delay))]
 
 

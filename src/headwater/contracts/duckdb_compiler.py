@@ -123,8 +123,11 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
     aggs = ["count(*) AS __hw_n"]
     aggs += [f"{overrides[i]} AS __hw_c{i}" if i in overrides else f"count_if(__hw_f{i}) AS __hw_c{i}"
              for i in range(len(rows))]
+    lazy = samples and not row_ids
     if samples:
         for i, check in enumerate(rows):
+            if lazy and check.kind in _LAZY:
+                continue  # sampled afterwards, only for rules that failed (sample_sql)
             if i in samples_override:
                 aggs.append(f"{samples_override[i]} AS __hw_x{i}")
                 continue
@@ -143,6 +146,19 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
     sql = f"{with_}SELECT {', '.join(aggs)} FROM ({mid}) w"
     return Compiled(sql, rows, dataset, masks, refs)
+
+
+_LAZY = ("not_null", "accepted_values", "range", "length", "pattern", "expression")
+
+
+def sample_sql(plan: CheckPlan, check: Check, relation: str, k: int, masked: frozenset[str],
+               strings: frozenset[str] | None) -> str | None:
+    """A query for up to ``k`` rows failing ``check`` (stops at k rows; used after the counting pass)."""
+    if check.kind not in _LAZY:
+        return None
+    cols = list(dict.fromkeys(list(_pk(plan)) + list(check.columns)))
+    pick = ", ".join(("'***'" if c in masked else f"b.{q(c)}") + f" AS {q(c)}" for c in cols) or "1 AS __hw_one"
+    return f"SELECT {pick} FROM {relation} b WHERE coalesce(({_row_condition(check, 'b', strings)}), false) LIMIT {k}"
 
 
 def _needed(plan: CheckPlan, row_ids: bool) -> list[str] | None:

@@ -87,6 +87,14 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples,
                             existing=existing, masked=masked, strings=strings)
     verdict = run_compiled(session, compiled, now)
+    if samples and not row_ids:  # samples of failing rules only: cheap, stop after `samples` rows
+        from headwater.contracts.duckdb_compiler import sample_sql
+
+        for result in verdict.results:
+            if result.failed_rows and not result.samples:
+                query = sample_sql(sub, result.check, relation, samples, masked, strings)
+                if query is not None:
+                    result.samples = session.query(query).to_pylist()
     order = {c.id: i for i, c in enumerate(plan.checks)}
     body = sorted(verdict.results + skipped, key=lambda r: order[r.check.id])
     run = CheckRun(plan.product, plan.version, verdict.rows if rows is None else rows, results + body)

@@ -45,7 +45,7 @@ class ContractGate:
             if existing is not None:
                 session.register_arrow("__hw_existing", existing)
             run, verdict = evaluate(session, plan, batch.schema, lakehouse=platform.lakehouse, project=platform.project,
-                                    now=platform.clock.now(), samples=3,
+                                    now=platform.clock.now(), samples=0,
                                     existing="__hw_existing" if existing is not None else None)
         finally:
             session.close()

@@ -209,10 +209,10 @@ class Inbox:
             return b"", 0, offset
         data = data[:cut]
         count = data.count(b"\n")
-        if count > max_records:
-            idx = -1
-            for _ in range(max_records):
-                idx = data.index(b"\n", idx + 1)
+        if count > max_records:  # cut after the max_records-th newline
+            import numpy as np
+
+            idx = int(np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)[max_records - 1])
             data, count = data[:idx + 1], max_records
         return data, count, offset + len(data)
 

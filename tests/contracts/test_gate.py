@@ -44,6 +44,8 @@ def test_conservation_is_recorded_and_balanced(shop_platform):
     assert cons == {"rows_in": len(GOOD) + len(BAD) + 3, "transform_out": len(GOOD) + len(BAD) - 1,
                     "filtered_by_transform": 3 + 1, "quarantined": 7, "written": len(GOOD) + len(BAD) - 1 - 7,
                     "balanced": True, "gate_balanced": True, "commit_balanced": True}
+    exposed = shop_platform.contracts.conservation("stg_orders")
+    assert exposed[0]["balanced"] and exposed[0]["quarantined"] == 7
     warned = {c["id"]: c for c in details["contract"]["checks"]}
     assert warned["email.length"]["status"] == "warned" and warned["email.length"]["failed_rows"] == 1
 

@@ -80,6 +80,17 @@ class ContractService:
             session.close()
         return run
 
+    def conservation(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Per batch step of ``product``: rows in = written + quarantined + filtered, from the ledger."""
+        self.platform.project.product(product)
+        out = []
+        for step in self.platform.ledger.steps(product=product, status="success", limit=limit):
+            balance = (step.details or {}).get("conservation")
+            if balance:
+                out.append({"step_id": step.step_id, "run_id": step.run_id, "partition": step.partition,
+                            "finished_at": step.finished_at, **balance})
+        return out
+
     # quarantine -----------------------------------------------------------
     def quarantine_list(self, product: str | None = None) -> list[dict[str, Any]]:
         """Per product and rule: how many rows sit in quarantine, and since when."""

@@ -153,3 +153,29 @@ def test_contract_check_reports_each_rule_on_the_table(shop_platform):
     assert statuses["primary_key.unique"] == "passed"  # the table holds the gated data
     assert statuses["email.length"] == "warned"
     assert run.passed and run.rows == len(GOOD) + len(BAD) - 1 - 7
+
+
+def test_gate_with_source_positions_as_streaming_and_cdc_lanes_call_it(shop_platform):
+    """Same position twice (a retried micro-batch): one copy; a new position: added, not replaced."""
+    import pyarrow as pa
+
+    from tests.contracts.helpers import schema
+
+    shop_platform.run(["stg_customers"])
+    product = shop_platform.project.product("stg_orders")
+    rows = [order(1), order(2, amount="-1.00"), order(3, status="lost")]
+    for r in rows:
+        r["order_date"] = r["created_at"].date()
+        r["country"] = "DE"
+    batch = pa.Table.from_pylist(rows, schema=schema().append(pa.field("order_date", pa.date32()))
+                                 .append(pa.field("country", pa.string())))
+    gate = shop_platform.gate
+    first = gate.apply(product, batch, run_id="r1", step_id="s1", source_position="offset=0-2")
+    assert first.passed.num_rows == 1 and first.quarantined.num_rows == 2 and not first.blocked
+    gate.apply(product, batch, run_id="r2", step_id="s2", source_position="offset=0-2")
+    q = shop_platform.contracts.quarantine_rows("stg_orders", limit=None)
+    assert q.num_rows == 2 and set(q.column("_hw_run_id").to_pylist()) == {"r2"}
+    gate.apply(product, batch, run_id="r3", step_id="s3", source_position="offset=3-5")
+    q = shop_platform.contracts.quarantine_rows("stg_orders", limit=None)
+    assert q.num_rows == 4
+    assert sorted(set(q.column("_hw_source_position").to_pylist())) == ["offset=0-2", "offset=3-5"]

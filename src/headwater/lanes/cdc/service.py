@@ -147,15 +147,15 @@ class CdcService:
             "bytes" in v for v in lag.values()) else None
         status.lag_records = sum(v.get("records", 0) for v in lag.values()) if any(
             "records" in v for v in lag.values()) else None
-        behind = (status.lag_bytes or 0) > 0 or (status.lag_records or 0) > 0
         oldest = min((v["oldest_commit_ts"] for v in lag.values() if v.get("oldest_commit_ts")),
                      default=None)
-        if not behind:
+        now = self.platform.clock.now()
+        if oldest is not None:  # the oldest change not yet applied
+            status.lag_seconds = max(0.0, (now - oldest).total_seconds())
+        elif (status.lag_records or 0) > 0 and status.source_commit_ts is not None:
+            status.lag_seconds = max(0.0, (now - status.source_commit_ts).total_seconds())
+        else:  # nothing of this table pending (WAL of other tables or databases is not lag)
             status.lag_seconds = 0.0
-        elif oldest is not None:
-            status.lag_seconds = max(0.0, (self.platform.clock.now() - oldest).total_seconds())
-        elif status.source_commit_ts is not None:
-            status.lag_seconds = max(0.0, (self.platform.clock.now() - status.source_commit_ts).total_seconds())
         return status
 
 

@@ -163,3 +163,17 @@ def test_event_times_in_any_common_form_become_utc_microseconds():
     assert out[0] == out[1] == out[2] and out[3] is None
     ints = event_times(pa.chunked_array([pa.array([1767225600, 1767225600000])])).to_pylist()
     assert ints[0] == ints[1] == out[0]
+
+
+def test_old_snapshots_of_a_streaming_table_are_expired_but_the_data_and_positions_stay(tmp_path):
+    root = stream_project(tmp_path / "p", max_batch_rows=20, extra="    retention: {min_snapshots: 3}\n")
+    text = (root / "products" / "clicks.yaml").read_text().replace("      max_batch_rows", "      keep_snapshots: 0s\n      max_batch_rows")
+    (root / "products" / "clicks.yaml").write_text(text)
+    hw = Platform(root)
+    hw.streaming.ingest("clicks", events(200))
+    assert hw.streaming.run("clicks", until_idle=0.2).stats["batches"] == 10
+    assert len(hw.lakehouse.snapshots("clicks")) == 3
+    hw.streaming.ingest("clicks", events(250))  # 200 replays and 50 new ones
+    second = Platform(root).streaming.run("clicks", until_idle=0.2)
+    assert second.stats["duplicates"] == 200 and second.stats["written"] == 50
+    assert sorted(_ids(hw)) == sorted(e["event_id"] for e in events(250))

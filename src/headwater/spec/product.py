@@ -131,6 +131,10 @@ class StreamSpec(Strict):
     max_batch_rows: int = Field(default=50_000, ge=1)
     max_batch_seconds: float = Field(default=1.0, gt=0)
     windows: list[WindowSpec] = Field(default_factory=list)
+    keep_snapshots: Duration | None = Field(
+        default="30m",
+        description="Expire snapshots of the streaming table older than this (every micro-batch is a "
+                    "snapshot and commits slow down as they accumulate); null keeps them per retention.")
 
 
 class StreamingProduct(ProductBase):

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from headwater.platform import Platform
 
 IDLE_POLL_SECONDS = 0.2
+EXPIRE_EVERY_BATCHES = 100  # snapshot expiry cadence (and at the end of a run)
 FENCE_PATIENCE = 200  # empty reads before giving up on reaching the replay fence
 
 
@@ -142,7 +143,29 @@ class StreamConsumer:
                     break
             if self.progress is not None:
                 self.progress(self.stats)
+        self.expire_snapshots()
         return self.stats
+
+    def expire_snapshots(self) -> int:
+        """Expire snapshots older than ``keep_snapshots`` before the newest, keeping at least
+        ``retention.min_snapshots``; data files stay (every append's files remain live)."""
+        keep = self.spec.keep_snapshots
+        if keep is None or not self.lh.exists(self.name):
+            return 0
+        from datetime import timedelta
+
+        from headwater.spec.types import parse_duration
+
+        table = self.lh.load(self.name)
+        stamps = sorted((s.timestamp_ms for s in table.snapshots()), reverse=True)
+        floor = self.product.retention.min_snapshots
+        if len(stamps) <= floor:
+            return 0
+        cutoff = min(stamps[0] - parse_duration(keep) // timedelta(milliseconds=1), stamps[floor - 1])
+        doomed = sum(1 for t in stamps if t < cutoff)
+        if doomed:
+            table.maintenance.expire_snapshots().older_than(from_us(cutoff * 1000)).commit()
+        return doomed
 
     def _collect(self, limit: int) -> list[Chunk]:
         chunks, rows, first, empty = [], 0, 0.0, 0
@@ -269,6 +292,8 @@ class StreamConsumer:
         self.stats.watermark_us = state.watermark_us
         if self.windows is not None:
             counts["windows_emitted"] = self._emit_windows(late_days)
+        if state.batch % EXPIRE_EVERY_BATCHES == 0:
+            self.expire_snapshots()
         for k, v in counts.items():
             self.stats.counts[k] += v
         self.steps.record(counts, {"snapshot_id": snap.snapshot_id, "positions": positions,

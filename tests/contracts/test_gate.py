@@ -59,6 +59,9 @@ def test_block_severity_fails_the_run_and_commits_nothing(shop_root, clock):
     assert "amount_not_negative" in step.error and "1 rows" in step.error
     assert not platform.lakehouse.exists("stg_orders")
     assert not platform.lakehouse.exists("stg_orders__quarantine")
+    details = platform.ledger.step(step.step_id).details
+    assert {c["id"]: c["failed_rows"] for c in details["contract"]["checks"]}["amount_not_negative"] == 1
+    assert details["conservation"]["blocked"] == details["conservation"]["transform_out"] > 0
 
 
 @pytest.mark.parametrize("rule,expect", [

@@ -50,8 +50,12 @@ class BatchLane:
                                  source_position=position)
             timings["gate"] = time.perf_counter() - t
             if outcome.blocked:
-                raise RunFailed(f"the contract blocked this batch: {outcome.message}",
-                                fix=f"see 'headwater contract check {product.name}'; nothing was committed")
+                blocked = RunFailed(f"the contract blocked this batch: {outcome.message}",
+                                    fix=f"see 'headwater contract check {product.name}'; nothing was committed")
+                blocked.details = {**outcome.details, "conservation": conservation(
+                    bound.rows, transform_out, 0, 0, 0) | {"blocked": transform_out, "balanced": True,
+                                                           "gate_balanced": True}}  # all rows stay at the source
+                raise blocked
             output = outcome.passed
             t = time.perf_counter()
             mode, value = _write_mode(product, request, output)
@@ -102,7 +106,8 @@ class BatchLane:
                               rows_read=bound.rows if bound else None,
                               bytes_read=bound.bytes if bound else None,
                               input_snapshots=bound.snapshots if bound else None,
-                              details={"fix": exc.fix, "error_kind": type(exc).__name__})
+                              details={"fix": exc.fix, "error_kind": type(exc).__name__,
+                                       **getattr(exc, "details", {})})
         finished = ctx.ledger.finish_step(ctx.step_id, "failed", metrics, error=message)
         ctx.emit(run_event("FAIL", finished, ctx.step_id, job,
                            inputs=bound.datasets if bound else [], parent=_parent(ctx), error=message))

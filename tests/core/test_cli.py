@@ -58,6 +58,15 @@ def test_errors_are_one_line_with_a_fix(shop):
     assert proc.returncode == 1 and "fix:" in proc.stderr
 
 
+def test_a_failed_step_makes_run_exit_one(tmp_path):
+    from tests.projects import mini_project
+
+    root = mini_project(tmp_path / "p", **{"sql/stg_customers.sql": "SELECT CAST(country AS INTEGER) AS c FROM raw_customers\n"})
+    proc = hw("run", "--project", str(root), ok=False)
+    assert proc.returncode == 1
+    assert "skipped" in proc.stdout and "failed" in proc.stdout
+
+
 def test_demo_builds_everything(tmp_path):
     out = json.loads(hw("demo", str(tmp_path / "demo"), "--scale", "0.02", "--stage", "build", "--json").stdout)
     build = out["stages"]["build"]

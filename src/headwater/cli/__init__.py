@@ -47,7 +47,9 @@ def main() -> None:
     if debug:
         sys.argv.remove("--debug")
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns typer.Exit's code instead of raising it
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except HeadwaterError as exc:
         if debug:
             raise

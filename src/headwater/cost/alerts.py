@@ -7,12 +7,10 @@ from __future__ import annotations
 
 def send_budget_alerts(platform, alerts, sinks=None) -> list[str]:
     """Send each budget alert to every sink taking its severity; returns delivery errors."""
-    from headwater.observe.notify import configured_sinks
-    from headwater.observe.sinks import Alert, SinkError
+    from headwater.observe.notify import send_alerts
+    from headwater.observe.sinks import Alert
 
-    targets = [(s, {"page", "ticket", "info"}) for s in sinks] if sinks is not None \
-        else configured_sinks(platform)
-    errors = []
+    out = []
     for budget in alerts:
         alert = Alert(key=f"cost:budget:{budget.scope}:{budget.name}:{budget.month}:{budget.kind}:"
                           f"{budget.threshold:g}",
@@ -24,10 +22,5 @@ def send_budget_alerts(platform, alerts, sinks=None) -> list[str]:
                               "name": budget.name, "kind": budget.kind, "month": budget.month},
                       values={"amount": budget.amount, "budget": budget.budget,
                               "threshold": budget.threshold, "currency": budget.currency})
-        for sink, severities in targets:
-            if alert.severity in severities:
-                try:
-                    sink.send(alert)
-                except SinkError as exc:
-                    errors.append(f"{type(sink).__name__}: {exc.message}")
-    return errors
+        out.append(alert)
+    return send_alerts(platform, out, sinks)

@@ -8,8 +8,9 @@ from headwater.diagnose.model import Finding
 GHOST_MIN_WRITES = 3
 
 
-def _upstream_datasets(ctx: Context, run_id: str) -> set[str]:
-    seen, stack, out = set(), [run_id], set()
+def upstream_datasets(ctx: Context, run_ids: list[str]) -> set[str]:
+    """Every dataset read by these runs or, transitively, by the runs that produced their inputs."""
+    seen, stack, out = set(), list(run_ids), set()
     while stack:
         rid = stack.pop()
         if rid in seen or rid not in ctx.dag.hops:
@@ -27,7 +28,7 @@ def redundant_read(ctx: Context) -> list[Finding]:
     out = []
     hops = ctx.dag.hops
     for hop in hops.values():
-        upstream = _upstream_datasets(ctx, hop.run.run_id)
+        upstream = upstream_datasets(ctx, [hop.run.run_id])
         for raw in [i for i in hop.inputs if i.producer is None or not hops.get(i.producer.run_id, hop).inputs]:
             for other in hops.values():
                 if other is hop or raw.key not in other.run.inputs:

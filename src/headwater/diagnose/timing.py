@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from headwater.diagnose.context import Context, at
 from headwater.diagnose.model import Finding, hms
+from headwater.diagnose.structure import upstream_datasets
 
 MIN_DELAY = 60.0  # seconds: below this a finding is noise
 SLOW_RATIO = 1.5
@@ -87,17 +88,7 @@ def barrier_wait(ctx: Context) -> list[Finding]:
 
 
 def _upstream_of(ctx: Context, item) -> set[str]:
-    seen, stack, out = set(), [item.producer.run_id] if item.producer else [], set()
-    while stack:
-        rid = stack.pop()
-        if rid in seen or rid not in ctx.dag.hops:
-            continue
-        seen.add(rid)
-        for i in ctx.dag.hops[rid].inputs:
-            out.add(i.key)
-            if i.producer is not None:
-                stack.append(i.producer.run_id)
-    return out
+    return upstream_datasets(ctx, [item.producer.run_id] if item.producer else [])
 
 
 def contention(ctx: Context) -> tuple[list[Finding], set[str]]:

@@ -33,10 +33,14 @@ def to_alert(row, project_name: str) -> Alert:
 
 def deliver(platform, rows, sinks=None) -> list[str]:
     """Send each changed alert to every sink taking its severity; returns delivery errors."""
+    return send_alerts(platform, [to_alert(row, platform.project.name) for row in rows], sinks)
+
+
+def send_alerts(platform, alerts, sinks=None) -> list[str]:
+    """Send ready-made Alerts (SLO, cost, ...) to every sink taking their severity; returns errors."""
     targets = [(s, {"page", "ticket", "info"}) for s in sinks] if sinks is not None else configured_sinks(platform)
     errors = []
-    for row in rows:
-        alert = to_alert(row, platform.project.name)
+    for alert in alerts:
         for sink, severities in targets:
             if alert.severity in severities:
                 try:

@@ -203,7 +203,7 @@ class Platform:
             rows = None
             if ok is not None and self.lakehouse.exists(name):
                 snap = self.lakehouse.current(name)
-                rows = int(snap.summary.get("total-records", 0)) if snap else None
+                rows = snap.rows if snap else None
             out.append(ProductStatus(
                 name, product.lane, product.tier, product.domain, product.owner.team,
                 last.status if last else None, last.queued_at if last else None,

@@ -48,6 +48,6 @@ def snapshots(product: Annotated[str, typer.Argument(help="Product name.")],
         print_json([s.to_dict() for s in snaps])
         return
     rows = [[s.snapshot_id, s.committed_at.strftime("%Y-%m-%d %H:%M:%S"), s.operation,
-             s.summary.get("headwater.partition") or "", s.summary.get("total-records", ""),
+             s.summary.get("headwater.partition") or "", s.rows,
              (s.run_id or "")[:8]] for s in snaps]
     console().print(table(product, ["snapshot", "committed", "operation", "partition", "rows", "run"], rows))

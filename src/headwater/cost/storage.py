@@ -105,8 +105,9 @@ def table_files(table: "Table", name: str, step_times: dict[str, datetime]) -> T
                 entries = manifest.fetch_manifest_entry(io, discard_deleted=True)
                 manifest_cache[manifest.manifest_path] = (
                     {e.data_file.file_path: e.data_file.file_size_in_bytes for e in entries},
-                    sum(e.data_file.record_count for e in entries
-                        if e.data_file.content.value == 0),
+                    # live rows: data records less the rows position delete files remove
+                    sum(e.data_file.record_count * {0: 1, 1: -1}.get(e.data_file.content.value, 0)
+                        for e in entries),
                     [_digest(e.data_file) for e in entries])
             entry_files, entry_records, entry_digests = manifest_cache[manifest.manifest_path]
             files.update(entry_files)

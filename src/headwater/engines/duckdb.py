@@ -73,7 +73,16 @@ class DuckDBSession:
 
     def register_plan(self, name: str, plan: "ScanPlan") -> InputStats:
         columns = ", ".join(_quote_ident(f.name) for f in plan.schema)
-        if plan.files:
+        if plan.files and plan.delete_files:
+            # merge-on-read: drop the rows the position delete files name (ADR 0006)
+            deletes = f"__hw_deletes_{name}"
+            self.con.register(deletes, plan.deletes())
+            self._execute(
+                f"CREATE OR REPLACE VIEW {_quote_ident(name)} AS SELECT {columns} FROM "
+                f"read_parquet({_file_list(plan.files)}, union_by_name = true, filename = '__hw_file', "
+                f"file_row_number = true) AS d ANTI JOIN {_quote_ident(deletes)} AS x "
+                f"ON d.__hw_file = x.file AND d.file_row_number = x.pos", name)
+        elif plan.files:
             self._execute(
                 f"CREATE OR REPLACE VIEW {_quote_ident(name)} AS SELECT {columns} FROM "
                 f"read_parquet({_file_list(plan.files)}, union_by_name = true)", name)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from headwater.errors import NotFoundError, StorageError
 from headwater.storage.arrow_types import conform
@@ -39,6 +40,11 @@ class SnapshotInfo:
     def run_id(self) -> str | None:
         return self.summary.get(SUMMARY_PREFIX + "run-id")
 
+    @property
+    def rows(self) -> int:
+        """Live rows: the data files' records less the rows position delete files remove."""
+        return int(self.summary.get("total-records", 0)) - int(self.summary.get("total-position-deletes", 0))
+
     def to_dict(self) -> dict[str, Any]:
         return {"snapshot_id": self.snapshot_id, "committed_at": self.committed_at.isoformat(),
                 "operation": self.operation, "summary": self.summary}
@@ -46,7 +52,11 @@ class SnapshotInfo:
 
 @dataclass(frozen=True)
 class ScanPlan:
-    """The data files of one snapshot, ready for an engine to read."""
+    """The data files of one snapshot, ready for an engine to read.
+
+    ``delete_files`` are position delete files (merge-on-read, ADR 0006): a reader drops the rows
+    they name, by (data file, row position); ``record_count`` already excludes them.
+    """
 
     table: str
     snapshot_id: int | None
@@ -54,6 +64,25 @@ class ScanPlan:
     files: list[str] = field(default_factory=list)
     record_count: int = 0
     bytes: int = 0
+    delete_files: list[str] = field(default_factory=list)
+
+    def deletes(self) -> pa.Table:
+        """(file, pos) of every row the delete files remove, ``file`` as in ``files``."""
+        import pyarrow.parquet as pq
+
+        tables = []
+        for path in self.delete_files:
+            table = pq.read_table(path, columns=["file_path", "pos"])
+            paths = table.column("file_path").combine_chunks()
+            if isinstance(paths, pa.DictionaryArray):
+                paths = paths.cast(pa.string())
+            unique = pc.unique(paths)
+            local = pa.array([_local_path(p) for p in unique.to_pylist()], pa.string())
+            tables.append(pa.table({"file": pc.take(local, pc.index_in(paths, value_set=unique)),
+                                    "pos": table.column("pos").combine_chunks()}))
+        if not tables:
+            return pa.table({"file": pa.array([], pa.string()), "pos": pa.array([], pa.int64())})
+        return pa.concat_tables(tables)
 
 
 def _local_path(uri: str) -> str:
@@ -207,16 +236,18 @@ class Lakehouse:
         snap = table.snapshot_by_id(snapshot_id)
         schema = table.schemas().get(snap.schema_id, table.schema()) if snap.schema_id is not None \
             else table.schema()
-        files, rows, size = [], 0, 0
+        files, rows, size, deletes = [], 0, 0, {}
         for task in table.scan(snapshot_id=snapshot_id).plan_files():
-            if task.delete_files:
-                raise StorageError(f"{name!r} has delete files, which this reader does not apply",
-                                   fix="compact the table (headwater writes copy-on-write only)")
             files.append(_local_path(task.file.file_path))
             rows += task.file.record_count
             size += task.file.file_size_in_bytes
+            for d in task.delete_files:
+                deletes[d.file_path] = d
+        for d in deletes.values():  # each delete file written by headwater names one data file
+            rows -= d.record_count
+            size += d.file_size_in_bytes
         return ScanPlan(name, snapshot_id, schema_to_pyarrow(schema, include_field_ids=False),
-                        files, rows, size)
+                        files, rows, size, sorted(_local_path(p) for p in deletes))
 
 
 def _apply(txn, data: pa.Table, mode: str, partition_column: str | None, partition_value: Any,

@@ -1,5 +1,8 @@
 """The Iceberg mirror of a source table: folded changes merged by primary key in one commit.
 
+A merge marks the replaced rows deleted with position delete files and appends the new rows
+(merge-on-read, ADR 0006); files that collect too many deletes are compacted by the merge itself.
+
 The mirror holds the source columns plus ``_cdc_position`` (the position of the change that
 wrote the row), ``_cdc_commit_ts`` (the source commit time) and ``_cdc_op``. Its snapshot summary
 holds the lane position (``headwater.cdc.position``), so a restart resumes after the last change
@@ -8,6 +11,7 @@ whose effect is committed and re-applies nothing.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +21,7 @@ import pyarrow.compute as pc
 from headwater.errors import HeadwaterError, StorageError
 from headwater.lanes.cdc.changes import (COMMIT_TS_COLUMN, META_COLUMNS, OP_COLUMN, POSITION_COLUMN,
                                          Change, KeyState, fold, source_types)
-from headwater.lanes.cdc.rewrite import RewriteStats, key_array, rewrite
+from headwater.lanes.cdc.rewrite import RewriteStats, key_array, merge_on_read
 from headwater.lanes.cdc.schema import SchemaChange, check_schema
 from headwater.storage.arrow_types import iceberg_compatible
 
@@ -88,8 +92,8 @@ class Mirror:
                     for dropped in [f.name for f in current if f.name not in target.names]:
                         update.delete_column(dropped)
                     update.union_by_name(target)
-            stats = rewrite(txn, table.io, self.primary_key, key_array(final, self.primary_key), rows,
-                            props, None, self.threads)
+            stats = merge_on_read(txn, table.io, self.primary_key, key_array(final, self.primary_key), rows,
+                                  props, self.threads)
             txn.commit_transaction()
         except HeadwaterError:
             raise
@@ -108,7 +112,10 @@ class Mirror:
                              properties={"cdc.created": "empty"})
         table = self.lakehouse.load(self.name)
         with table.transaction() as txn:
-            txn.set_properties({"write.target-file-size-bytes": str(TARGET_FILE_BYTES)})
+            txn.set_properties({"write.target-file-size-bytes": str(TARGET_FILE_BYTES),
+                                # what other engines should do when they change the mirror
+                                "write.delete.mode": "merge-on-read", "write.update.mode": "merge-on-read",
+                                "write.merge.mode": "merge-on-read"})
         return schema
 
     def apply(self, changes: list[Change], properties: dict[str, str], *,
@@ -130,8 +137,10 @@ class Mirror:
             current = self._create(target)
         if replace:
             rows = _to_arrow([*upserts, *patches.values()], target)
-            snap = self.lakehouse.write(self.name, rows, mode="replace", properties=properties,
-                                        allow_breaking=True)
+            with warnings.catch_warnings():  # a whole-table replace needs no row-level deletes
+                warnings.filterwarnings("ignore", message="Merge on read is not yet supported")
+                snap = self.lakehouse.write(self.name, rows, mode="replace", properties=properties,
+                                            allow_breaking=True)
             return ApplyResult(len(changes), rows.num_rows, deleted, snap.snapshot_id, RewriteStats(
                 rows_added=rows.num_rows), evolutions)
         table = self.lakehouse.load(self.name)
@@ -150,7 +159,7 @@ class Mirror:
                                                .get(c) for c in s.unchanged}, **s.row},
                                  s.position, s.op, s.commit_ts) for k, s in patches.items()]
                 new_rows = pa.concat_tables([new_rows, _to_arrow(done, target)])
-            stats = rewrite(txn, table.io, self.primary_key, keys, new_rows, props, None, self.threads)
+            stats = merge_on_read(txn, table.io, self.primary_key, keys, new_rows, props, self.threads)
             txn.commit_transaction()
         except HeadwaterError:
             raise

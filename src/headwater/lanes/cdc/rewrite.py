@@ -1,10 +1,13 @@
-"""Copy-on-write merge by key into an Iceberg table, in ONE snapshot.
+"""Merges by key into an Iceberg table, each in ONE snapshot whose summary carries the lane's position.
 
 The data files that may hold an affected key are found from the key column's bounds in the
-manifests, read in parallel, split into rows to keep and rows matched, and rewritten; the new
-rows are added; the removed and added files are committed as one ``overwrite`` snapshot whose
-summary carries the lane's position. Files without an affected key are not read. Headwater
-writes no delete files, so every engine reads the result without merge-on-read support.
+manifests; files without an affected key are not read. Two ways to remove the matched rows:
+
+* ``merge_on_read`` (the CDC mirror): read only the key columns, mark the matched rows deleted
+  in one position delete file per touched data file, add the new rows (ADR 0006). A file whose
+  deleted share passes ``COMPACT_RATIO`` is rewritten instead, so reads never pay for many deletes.
+* ``rewrite`` (copy-on-write, the SCD2 history, whose matched rows are closed and written back):
+  read the touched files whole and rewrite them without the matched rows.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ class RewriteStats:
     files_added: int = 0
     rows_matched: int = 0
     rows_added: int = 0
+    delete_files_written: int = 0
+    files_compacted: int = 0
+
+
+COMPACT_RATIO = 0.2  # a data file with more than this share of its rows deleted is rewritten
 
 
 def key_array(table: pa.Table, key_columns: list[str]) -> pa.Array:
@@ -38,6 +46,50 @@ def key_array(table: pa.Table, key_columns: list[str]) -> pa.Array:
         return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     parts = [pc.cast(table.column(c), pa.string()) for c in key_columns]
     return pc.binary_join_element_wise(*parts, "\x1f").combine_chunks()
+
+
+class KeySet:
+    """A set of keys built once and probed per data file.
+
+    Integer keys are probed with numpy (a bitmap over the key range when it is small, else a
+    binary search): Arrow's ``is_in`` rebuilds its hash set on every call, which cost ~0.3 s per
+    1M-row file against 100k keys. Other keys (text, composite) use ``is_in``.
+    """
+
+    MAX_BITMAP = 1 << 26  # 64 MB of bool at most
+
+    def __init__(self, keys: pa.Array) -> None:
+        import numpy as np
+
+        self.keys = keys.unique() if len(keys) else keys
+        self._sorted = self._bitmap = None
+        if pa.types.is_integer(keys.type) and len(self.keys) and self.keys.null_count == 0:
+            ordered = np.sort(self.keys.to_numpy())
+            self.low, self.high = int(ordered[0]), int(ordered[-1])
+            if self.high - self.low < self.MAX_BITMAP:
+                self._bitmap = np.zeros(self.high - self.low + 1, dtype=bool)
+                self._bitmap[ordered - self.low] = True
+            else:
+                self._sorted = ordered
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def mask(self, values: pa.Array):
+        """A numpy bool array: which of ``values`` are in the set (null is never in it)."""
+        import numpy as np
+
+        if self._bitmap is None and self._sorted is None or values.null_count:
+            return np.array(pc.is_in(values, value_set=self.keys).fill_null(False), dtype=bool)
+        v = values.to_numpy()
+        if self._bitmap is not None:
+            out = np.zeros(len(v), dtype=bool)
+            inside = (v >= self.low) & (v <= self.high)
+            out[inside] = self._bitmap[v[inside] - self.low]
+            return out
+        at = np.searchsorted(self._sorted, v)
+        at[at == len(self._sorted)] = 0
+        return self._sorted[at] == v
 
 
 def rewrite(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.Table,
@@ -55,15 +107,16 @@ def rewrite(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.Table,
     stats.files_scanned = len(tasks)
     commit_uuid = uuid.uuid4()
     counter = itertools.count(0)
-    value_set = keys.unique() if len(keys) else keys
+    key_set = KeySet(keys)
 
     def process(task):
         data = ArrowScan(table_metadata=meta, io=io, projected_schema=schema,
                          row_filter=AlwaysTrue()).to_table(tasks=[task])
-        mask = pc.is_in(key_array(data, key_columns), value_set=value_set)
-        hits = pc.sum(mask).as_py() or 0
+        hit = key_set.mask(key_array(data, key_columns))
+        hits = int(hit.sum())
         if hits == 0:
             return None
+        mask = pa.array(hit)
         kept = data.filter(pc.invert(mask))
         matched = data.filter(mask)
         back = on_matched(matched) if on_matched is not None else None
@@ -94,6 +147,84 @@ def rewrite(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.Table,
         with txn.update_snapshot(snapshot_properties=properties).fast_append() as snap:
             for f in added:
                 snap.append_data_file(f)
+    return stats
+
+
+def merge_on_read(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.Table,
+                  properties: dict[str, str], threads: int = 4,
+                  compact_ratio: float = COMPACT_RATIO) -> RewriteStats:
+    """Delete the live rows whose key is in ``keys`` by position, add ``new_rows``; stage it all
+    as one snapshot in ``txn``. Only the key columns of candidate files are read."""
+    import numpy as np
+    from pyiceberg.expressions import AlwaysTrue
+    from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
+    from pyiceberg.table import FileScanTask
+
+    from headwater.storage.row_deletes import (dangling_deletes, read_positions, references_only, row_delta,
+                                               write_position_deletes)
+
+    meta = txn.table_metadata
+    schema = meta.schema()
+    key_schema = schema.select(*key_columns)
+    stats = RewriteStats()
+    tasks = _candidate_tasks(meta, io, key_columns, keys) if len(keys) else []
+    stats.files_scanned = len(tasks)
+    commit_uuid = uuid.uuid4()
+    counter = itertools.count(0)
+    key_set = KeySet(keys)
+
+    def process(task):
+        path = task.file.file_path
+        # the key columns of every row in the file, deleted ones included: positions are physical
+        raw = ArrowScan(table_metadata=meta, io=io, projected_schema=key_schema,
+                        row_filter=AlwaysTrue()).to_table(tasks=[FileScanTask(task.file)])
+        hit = key_set.mask(key_array(raw, key_columns))
+        old = read_positions(io, task.delete_files, path)
+        if len(old):
+            hit[old] = False  # a row deleted earlier is not live: its key lives on elsewhere
+        positions = np.flatnonzero(hit)
+        if not len(positions):
+            return None
+        replaced = [d for d in task.delete_files if references_only(d, path)]
+        deleted = np.union1d(old, positions)
+        if len(deleted) > compact_ratio * task.file.record_count:
+            live = ArrowScan(table_metadata=meta, io=io, projected_schema=schema,
+                             row_filter=AlwaysTrue()).to_table(tasks=[task])
+            kept = live.filter(pa.array(~key_set.mask(key_array(live, key_columns))))
+            files = list(_dataframe_to_data_files(meta, kept, io, commit_uuid, counter)) \
+                if kept.num_rows else []
+            return task.file, replaced, files, [], len(positions)
+        deletes = write_position_deletes(meta, io, task.file, deleted, commit_uuid, counter)
+        return None, replaced, [], [deletes], len(positions)
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        results = [r for r in pool.map(process, tasks) if r is not None]
+    added = list(_dataframe_to_data_files(meta, new_rows, io, commit_uuid, counter)) \
+        if new_rows.num_rows else []
+    stats.rows_added = new_rows.num_rows
+    stats.rows_matched = sum(r[4] for r in results)
+    stats.files_compacted = sum(1 for r in results if r[0] is not None)
+    stats.files_rewritten = stats.files_compacted
+    stats.delete_files_written = sum(len(r[3]) for r in results)
+    stats.files_added = len(added) + sum(len(r[2]) for r in results)
+    dangling = dangling_deletes(meta, io)
+    if not results and not dangling:
+        with txn.update_snapshot(snapshot_properties=properties).fast_append() as snap:
+            for f in added:
+                snap.append_data_file(f)
+        return stats
+    with row_delta(txn, io, properties, commit_uuid) as snap:
+        for f in dangling:
+            snap.delete_data_file(f)
+        for compacted, replaced, files, deletes, _ in results:
+            if compacted is not None:
+                snap.delete_data_file(compacted)
+            for f in replaced:
+                snap.delete_data_file(f)
+            for f in [*files, *deletes]:
+                snap.append_data_file(f)
+        for f in added:
+            snap.append_data_file(f)
     return stats
 
 

@@ -130,7 +130,7 @@ class CdcService:
         status = CdcStatus(product.name, summary.get(PREFIX + "cdc.source") or spec.kind, positions,
                            positions.get("lsn"), snap.committed_at if snap else None,
                            datetime.fromisoformat(src_ts) if src_ts else None,
-                           int(summary.get("total-records", 0)) if snap else None,
+                           snap.rows if snap else None,
                            None, None, None, _rate(ledger.steps(product.name, status="success", limit=50)),
                            (ledger.latest(product.name).status if ledger.latest(product.name) else None))
         try:

@@ -21,6 +21,14 @@ from headwater.settings import Settings
 from headwater.spec.loader import find_root, load_project
 from headwater.spec.project import Project
 
+COMPANIONS = ("history", "quarantine")  # tables a product keeps beside its own: <product>__history
+
+
+def _companion_of(table: str) -> str | None:
+    """The product a companion table belongs to (orders_cdc__history -> orders_cdc), else None."""
+    product, sep, kind = table.rpartition("__")
+    return product if sep and kind in COMPANIONS else None
+
 
 @dataclass
 class ProductStatus:
@@ -223,18 +231,22 @@ class Platform:
         if reads.problems and not reads.tables:
             problem = reads.problems[0]
             raise HeadwaterError(problem.message, fix=problem.fix)
-        known = set(self.project.products) | set(self.project.sources)
+        companions = {t for t in reads.tables if _companion_of(t) in self.project.products
+                      and self.lakehouse.exists(t)}
+        known = set(self.project.products) | set(self.project.sources) | companions
         unknown = sorted(t for t in reads.tables if t not in known)
         if unknown:
             from headwater.errors import NotFoundError
 
             raise NotFoundError(f"no product or source named {unknown[0]!r}",
-                                fix=f"tables are products and sources by name: {', '.join(sorted(known))}")
+                                fix=f"tables are products and sources by name: {', '.join(sorted(known))}"
+                                    f" (and, once written, a product's companion tables: "
+                                    f"<product>__history, <product>__quarantine)")
         session = self.engine.session()
         served = []
         try:
             for name in sorted(reads.tables):
-                if name in self.project.products:
+                if name in self.project.products or name in companions:
                     served.append(self.lakehouse.plan(name, as_of=as_of))
                     session.register_plan(name, served[-1])
                 elif name in self.project.sources:

@@ -52,6 +52,13 @@ def test_history_keeps_every_version(tmp_path):
     assert not any(v["is_current"] for v in by_id[111]) and by_id[111][-1]["valid_to"] is not None
     current = sorted(r["id"] for r in hist if r["is_current"])
     assert current == [r["id"] for r in mirror_rows(platform)]
+    # the history table is queryable by name, like its product
+    queried = platform.query("SELECT id, op FROM products_mirror__history WHERE id = 106 ORDER BY valid_from")
+    assert queried.to_pylist() == [{"id": 106, "op": "r"}, {"id": 106, "op": "u"}]
+    out = CliRunner().invoke(app, ["query", "SELECT count(*) AS n FROM products_mirror__history", "-p",
+                                   str(tmp_path / "p"), "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout) == [{"n": len(hist)}]
     # replaying changes nothing in either table
     snap = platform.lakehouse.current("products_mirror__history").snapshot_id
     platform.cdc.run("products_mirror", until_idle=0)

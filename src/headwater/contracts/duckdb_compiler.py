@@ -1,10 +1,12 @@
-"""Compile a check plan to ONE DuckDB query over a batch: per-rule counts and per-row verdicts.
+"""Compile a check plan to DuckDB: one pass over a batch for per-rule counts or per-row verdicts.
 
-The query reads the batch once. Row rules become boolean failure flags; each failing row carries
-a bit mask of the rules it broke (one BIGINT per 62 rules), and only failing rows leave the
-engine (``list(row id)`` and ``list(mask)``), so splitting a batch costs little more than
-counting. Uniqueness uses a window over the key; referential integrity a hash join on the
-parent's distinct keys; batch-level rules are aggregates (custom SQL rules are scalar subqueries).
+``contract check`` (count mode) runs one aggregate: a ``count_if`` per row rule. The gate (row
+mode) runs one pass that returns only the failing rows, each with a bit mask of the rules it
+broke (one BIGINT per 62 rules); counts are summed from the masks, and the split reuses them.
+Uniqueness on one integer key of narrow range is a bitstring aggregate in the same pass (count
+mode) or found in numpy before it (row mode), see keys.py; other keys use a hash aggregate over
+the key columns only. Referential integrity is a hash join on the parent's distinct keys;
+batch-level rules are aggregates (custom SQL rules are scalar subqueries).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from headwater.contracts.keys import KeyRange, bitstring_sql
 from headwater.contracts.plan import Check, CheckPlan
 from headwater.contracts.results import CheckResult, CheckStatus, status_for
 
@@ -40,29 +43,49 @@ def lit(value: Any) -> str:
 
 @dataclass
 class Compiled:
-    sql: str
+    sql: str                     # one row: the batch's size, per-rule counts (count mode), batch rules
     row_checks: list[Check]
     dataset_checks: list[Check]
     masks: int
     references: dict[str, str] = field(default_factory=dict)  # view name -> product
+    rows_sql: str | None = None  # row mode: the failing rows, each with the masks of rules it broke
+    external: dict[int, np.ndarray] = field(default_factory=dict)  # row check -> failing rows found outside
 
 
 def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True, samples: int = 5,
                  existing: str | None = None, masked: frozenset[str] = frozenset(),
-                 strings: frozenset[str] | None = None) -> Compiled:
-    """The single-pass query. ``row_ids``: the batch has ``__hw_row`` and failing rows are returned.
+                 strings: frozenset[str] | None = None, key_ranges: dict[str, KeyRange] | None = None,
+                 external: dict[str, np.ndarray] | None = None) -> Compiled:
+    """The query for a batch.
 
+    Count mode (``row_ids=False``, ``contract check``): one aggregate pass with a count per rule.
+    Row mode (the gate): the batch has ``__hw_row``; one pass returns only the failing rows with
+    a bit mask of the rules each broke (counts are summed from the masks), and a second query
+    that reads no column counts the rows and evaluates the batch rules.
+
+    ``key_ranges``: unique rules on one integer column of narrow range (counted with a bitstring,
+    keys.py). ``external``: rules already evaluated outside the engine (row ids that fail).
     ``existing``: a relation holding rows already in the table; keys found there count as
     duplicates too (used when replaying quarantined rows into a table).
     """
     rows, dataset = plan.row_checks, plan.dataset_checks
-    windows, joins, flags, ctes = [], [], [], []
+    key_ranges, external = key_ranges or {}, external or {}
+    joins, flags, ctes = [], [], []
     overrides: dict[int, str] = {}
     samples_override: dict[int, str] = {}
     refs: dict[str, str] = {}
+    outside: dict[int, np.ndarray] = {}
+    carried: list[str] = []  # key columns counted in the aggregate
     for i, check in enumerate(rows):
         cols = [q(c) for c in check.columns]
-        if check.kind == "unique":
+        if check.kind == "unique" and existing is None and row_ids and check.id in external:
+            outside[i] = external[check.id]
+            cond = "false"
+        elif check.kind == "unique" and existing is None and not row_ids and check.id in key_ranges:
+            overrides[i] = bitstring_sql(f"__hw_k{i}", key_ranges[check.id])
+            carried.append(f"b.{cols[0]} AS __hw_k{i}")
+            cond = "false"
+        elif check.kind == "unique":
             # Duplicated keys come from a hash aggregate over the key columns only; rows are then
             # ranked only among those keys, so the wide row never goes through a window.
             keys = ", ".join(cols)
@@ -101,50 +124,49 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
             cond = _row_condition(check, "b", strings)
         flags.append(f"coalesce(({cond}), false) AS __hw_f{i}")
     masks = (len(rows) + BITS - 1) // BITS
-    mask_exprs = []
-    for m in range(masks):
-        bits = [f"(CASE WHEN __hw_f{i} THEN {1 << (i - m * BITS)} ELSE 0 END)"
-                for i in range(m * BITS, min(len(rows), (m + 1) * BITS))]
-        mask_exprs.append(" + ".join(bits) + f" AS __hw_m{m}")
-    inner_cols = [f"b.{q(ROW_ID)}"] if row_ids else []
     fresh = [c for c in dataset if c.kind == "freshness"]
-    inner_cols += [f"b.{q(c.columns[0])} AS __hw_d{k}" for k, c in enumerate(fresh)]
-    sample_cols = sorted({c for check in rows for c in check.columns} | set(_pk(plan))) if samples else []
-    inner_cols += [f"b.{q(c)} AS {q('__hw_s_' + c)}" for c in sample_cols]
-    inner_cols += flags
-    # Only the columns the rules read travel through the window and joins (not the whole row).
+    batch_aggs = ["count(*) AS __hw_n"] + [f"max({q(c.columns[0])}) AS __hw_fresh{k}" for k, c in enumerate(fresh)]
+    batch_aggs += [f"({c.params['sql'].strip().rstrip(';')}) AS __hw_sql{k}"
+                   for k, c in enumerate(c for c in dataset if c.kind == "sql")]
+    # Only the columns the rules read travel through the joins (not the whole row).
     needed = _needed(plan, row_ids)
     cols_sql = "*" if needed is None else ", ".join(q(c) for c in needed) or "1 AS __hw_one"
-    source = f"(SELECT {cols_sql}{', ' if windows else ''}{', '.join(windows)} FROM {relation}) b"
-    inner = f"SELECT {', '.join(inner_cols) or '1 AS __hw_one'} FROM {source} {' '.join(joins)}"
-    if not row_ids:
+    source = f"(SELECT {cols_sql} FROM {relation}) b"
+    with_ = f"WITH {', '.join(ctes)} " if ctes else ""
+    if row_ids:
+        live = [i for i in range(len(rows)) if i not in outside]
         mask_exprs = []
-    mid = f"SELECT *{', ' if mask_exprs else ''}{', '.join(mask_exprs)} FROM ({inner}) v"
+        for m in range(masks):
+            bits = [f"(CASE WHEN __hw_f{i} THEN {1 << (i - m * BITS)}::BIGINT ELSE 0::BIGINT END)"
+                    for i in range(m * BITS, min(len(rows), (m + 1) * BITS)) if i in live]
+            mask_exprs.append((" + ".join(bits) or "0::BIGINT") + f" AS __hw_m{m}")
+        inner = f"SELECT {', '.join([f'b.{q(ROW_ID)}'] + flags)} FROM {source} {' '.join(joins)}"
+        any_fail = " OR ".join(f"__hw_f{i}" for i in live) or "false"
+        rows_sql = f"{with_}SELECT {q(ROW_ID)}, {', '.join(mask_exprs)} FROM ({inner}) v WHERE {any_fail}"
+        sql = f"SELECT {', '.join(batch_aggs)} FROM {relation}"
+        return Compiled(sql, rows, dataset, masks, refs, rows_sql, outside)
+    inner_cols = carried + [f"b.{q(c.columns[0])} AS __hw_d{k}" for k, c in enumerate(fresh)]
+    eager = [i for i, c in enumerate(rows) if samples and c.kind not in _LAZY and i not in samples_override
+             and i not in overrides]  # sampled in the pass (joins); the others afterwards (sample_sql)
+    sample_cols = sorted({c for i in eager for c in rows[i].columns} | set(_pk(plan))) if eager else []
+    inner_cols += [f"b.{q(c)} AS {q('__hw_s_' + c)}" for c in sample_cols]
+    inner_cols += flags
+    inner = f"SELECT {', '.join(inner_cols) or '1 AS __hw_one'} FROM {source} {' '.join(joins)}"
     aggs = ["count(*) AS __hw_n"]
     aggs += [f"{overrides[i]} AS __hw_c{i}" if i in overrides else f"count_if(__hw_f{i}) AS __hw_c{i}"
              for i in range(len(rows))]
-    lazy = samples and not row_ids
     if samples:
         for i, check in enumerate(rows):
-            if lazy and check.kind in _LAZY:
-                continue  # sampled afterwards, only for rules that failed (sample_sql)
             if i in samples_override:
                 aggs.append(f"{samples_override[i]} AS __hw_x{i}")
-                continue
-            cols = list(dict.fromkeys(list(_pk(plan)) + list(check.columns)))
-            pack = ", ".join(f"{q(c)} := " + ("'***'" if c in masked else q('__hw_s_' + c)) for c in cols)
-            key = q(ROW_ID) if row_ids else "1"
-            aggs.append(f"min_by(struct_pack({pack}), {key}, {samples}) FILTER (WHERE __hw_f{i}) AS __hw_x{i}")
-    if row_ids and masks and mask_exprs:
-        any_fail = " OR ".join(f"__hw_m{m} <> 0" for m in range(masks))
-        aggs.append(f"list({q(ROW_ID)}) FILTER (WHERE {any_fail}) AS __hw_rows")
-        aggs += [f"list(__hw_m{m}) FILTER (WHERE {any_fail}) AS __hw_masks{m}" for m in range(masks)]
-    for k, _ in enumerate(fresh):
-        aggs.append(f"max(__hw_d{k}) AS __hw_fresh{k}")
-    for k, c in enumerate(c for c in dataset if c.kind == "sql"):
-        aggs.append(f"({c.params['sql'].strip().rstrip(';')}) AS __hw_sql{k}")
-    with_ = f"WITH {', '.join(ctes)} " if ctes else ""
-    sql = f"{with_}SELECT {', '.join(aggs)} FROM ({mid}) w"
+            elif i in eager:
+                cols = list(dict.fromkeys(list(_pk(plan)) + list(check.columns)))
+                pack = ", ".join(f"{q(c)} := " + ("'***'" if c in masked else q('__hw_s_' + c)) for c in cols)
+                aggs.append(f"min_by(struct_pack({pack}), 1, {samples}) FILTER (WHERE __hw_f{i}) AS __hw_x{i}")
+    aggs += [f"max(__hw_d{k}) AS __hw_fresh{k}" for k, _ in enumerate(fresh)]
+    aggs += [f"({c.params['sql'].strip().rstrip(';')}) AS __hw_sql{k}"
+             for k, c in enumerate(c for c in dataset if c.kind == "sql")]
+    sql = f"{with_}SELECT {', '.join(aggs)} FROM ({inner}) w"
     return Compiled(sql, rows, dataset, masks, refs)
 
 
@@ -235,9 +257,15 @@ def run_compiled(session, compiled: Compiled, now: datetime) -> Verdict:
     """Execute the query in ``session`` (views already registered) and read the verdict."""
     row = session.query(compiled.sql).to_pylist()[0]
     n = int(row["__hw_n"])
+    ids, masks = np.empty(0, np.int64), [np.empty(0, np.int64) for _ in range(compiled.masks)]
+    if compiled.rows_sql is not None:
+        ids, masks = _failing_rows(session.query(compiled.rows_sql), compiled)
+        counts = [int(np.count_nonzero(masks[i // BITS] & (1 << (i % BITS)))) for i in range(len(compiled.row_checks))]
+    else:
+        counts = [int(row[f"__hw_c{i}"] or 0) for i in range(len(compiled.row_checks))]  # NULL: empty batch
     results = []
     for i, check in enumerate(compiled.row_checks):
-        failed = int(row[f"__hw_c{i}"] or 0)  # SUM over an empty batch is NULL: nothing failed
+        failed = counts[i]
         samples = [_strip(s) for s in (row.get(f"__hw_x{i}") or [])]
         results.append(CheckResult(check, status_for(check, failed > 0), failed, samples=samples,
                                    message=check.reason if failed else ""))
@@ -266,9 +294,24 @@ def run_compiled(session, compiled: Compiled, now: datetime) -> Verdict:
                 continue
             results.append(CheckResult(check, status_for(check, count > 0), count, observed=count,
                                        message=check.reason if count else ""))
-    ids = np.asarray(row.get("__hw_rows") or [], dtype=np.int64)
-    masks = [np.asarray(row.get(f"__hw_masks{m}") or [], dtype=np.int64) for m in range(compiled.masks)]
     return Verdict(n, results, ids, masks, compiled.row_checks)
+
+
+def _failing_rows(table, compiled: Compiled) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Failing row ids (sorted) and their masks, with the rules evaluated outside merged in."""
+    ids = table.column(ROW_ID).to_numpy().astype(np.int64, copy=False)
+    masks = [table.column(f"__hw_m{m}").to_numpy().astype(np.int64, copy=False) for m in range(compiled.masks)]
+    if compiled.external:
+        every = np.unique(np.concatenate([ids] + list(compiled.external.values())))
+        merged = [np.zeros(len(every), np.int64) for _ in masks]
+        at = np.searchsorted(every, ids)
+        for m, mask in enumerate(masks):
+            merged[m][at] = mask
+        for i, rows in compiled.external.items():
+            merged[i // BITS][np.searchsorted(every, rows)] |= np.int64(1 << (i % BITS))
+        return every, merged
+    order = np.argsort(ids, kind="stable")
+    return ids[order], [mask[order] for mask in masks]
 
 
 def _strip(sample: dict) -> dict:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from headwater.contracts.duckdb_compiler import (BATCH, ROW_ID, Verdict, compile_plan, q,
-                                                 run_compiled)
+from headwater.contracts.duckdb_compiler import (BATCH, BITS, ROW_ID, Verdict, compile_plan, q,
+                                                 run_compiled, sample_sql)
+from headwater.contracts.keys import KeyRange, duplicate_rows
 from headwater.contracts.model import Severity
 from headwater.contracts.plan import Check, CheckPlan
 from headwater.contracts.results import CheckResult, CheckRun, CheckStatus, status_for
@@ -51,8 +52,12 @@ def schema_results(plan: CheckPlan, schema: pa.Schema) -> list[CheckResult]:
 def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse: "Lakehouse",
              now: datetime, rows: int | None = None, row_ids: bool = True, samples: int = 5,
              existing: str | None = None, relation: str = BATCH,
-             project=None) -> tuple[CheckRun, Verdict | None]:
-    """Every check of ``plan`` over ``relation`` (already registered in ``session``)."""
+             project=None, batch: pa.Table | None = None) -> tuple[CheckRun, Verdict | None]:
+    """Every check of ``plan`` over ``relation`` (already registered in ``session``).
+
+    ``batch``: the relation's rows in memory (the gate's batch, without ``__hw_row``); lets
+    unique rules on an integer key find their duplicate rows in numpy (keys.py).
+    """
     schema = schema_results(plan, relation_schema)
     missing = {r.check.columns[0] for r in schema if r.check.id.endswith(".schema")
                and r.status is CheckStatus.FAILED and r.observed is None}
@@ -84,21 +89,76 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     strings = frozenset(f.name for f in relation_schema
                         if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
                         or pa.types.is_string_view(f.type))
-    compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples,
-                            existing=existing, masked=masked, strings=strings)
+    ranges, external = _integer_keys(session, sub, relation_schema, relation, row_ids, existing, batch)
+    compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples, existing=existing,
+                            masked=masked, strings=strings, key_ranges=ranges, external=external)
     verdict = run_compiled(session, compiled, now)
-    if samples and not row_ids:  # samples of failing rules only: cheap, stop after `samples` rows
-        from headwater.contracts.duckdb_compiler import sample_sql
-
-        for result in verdict.results:
-            if result.failed_rows and not result.samples:
-                query = sample_sql(sub, result.check, relation, samples, masked, strings)
-                if query is not None:
-                    result.samples = session.query(query).to_pylist()
+    if samples:  # samples of failing rules only, taken after the pass
+        _samples(session, sub, verdict, relation, samples, masked, strings, row_ids, ranges)
     order = {c.id: i for i, c in enumerate(plan.checks)}
     body = sorted(verdict.results + skipped, key=lambda r: order[r.check.id])
     run = CheckRun(plan.product, plan.version, verdict.rows if rows is None else rows, results + body)
     return run, verdict
+
+
+def _integer_keys(session, plan: CheckPlan, schema: pa.Schema, relation: str, row_ids: bool,
+                  existing: str | None, batch: pa.Table | None) -> tuple[dict[str, KeyRange], dict[str, np.ndarray]]:
+    """Unique rules on one integer column: their key range (count mode) or duplicate rows (row mode)."""
+    ranges: dict[str, KeyRange] = {}
+    external: dict[str, np.ndarray] = {}
+    if existing is not None:
+        return ranges, external
+    for check in plan.row_checks:
+        if check.kind != "unique" or len(check.columns) != 1 or check.columns[0] not in schema.names \
+                or not pa.types.is_integer(schema.field(check.columns[0]).type):
+            continue
+        column = check.columns[0]
+        if row_ids:
+            if batch is not None:
+                rows = duplicate_rows(batch.column(column))
+                if rows is not None:
+                    external[check.id] = rows
+            continue
+        # min/max/count come from Parquet statistics when the relation is a file scan
+        lo, hi, n = session.query(f"SELECT min({q(column)}) AS lo, max({q(column)}) AS hi, count(*) AS n "
+                                  f"FROM {relation}").to_pylist()[0].values()
+        keys = KeyRange(lo, hi)
+        if keys.narrow(n):
+            ranges[check.id] = keys
+    return ranges, external
+
+
+def _samples(session, plan: CheckPlan, verdict: Verdict, relation: str, k: int, masked: frozenset[str],
+             strings: frozenset[str], row_ids: bool, ranges: dict[str, KeyRange]) -> None:
+    """Up to ``k`` failing rows per failing rule (each query stops early or reads one column)."""
+    for i, result in enumerate(verdict.results):
+        check = result.check
+        if not result.failed_rows or result.samples:
+            continue
+        cols = list(dict.fromkeys(_pk(plan) + list(check.columns)))
+        if row_ids:  # the failing rows are known: read those
+            hit = (verdict.failing_masks[i // BITS] >> (i % BITS)) & 1 == 1
+            picked = ", ".join(str(int(r)) for r in verdict.failing_rows[hit][:k])
+            pick = ", ".join(("'***'" if c in masked else q(c)) + f" AS {q(c)}" for c in cols) or "1 AS __hw_one"
+            result.samples = session.query(f"SELECT {pick} FROM {relation} WHERE {q(ROW_ID)} IN ({picked}) "
+                                           f"ORDER BY {q(ROW_ID)}").to_pylist()
+        elif check.id in ranges:  # duplicated keys, found with a count per key value
+            column = check.columns[0]
+            values = session.query(f"SELECT {q(column)} FROM {relation} WHERE {q(column)} IS NOT NULL").column(0)
+            keys = ranges[check.id]
+            counts = np.bincount(values.to_numpy().astype(np.int64) - keys.lo, minlength=keys.span)
+            dup = np.flatnonzero(counts > 1)[:k]
+            result.samples = [{column: "***" if column in masked else int(v) + keys.lo, "occurrences": int(counts[v])}
+                              for v in dup]
+        else:
+            query = sample_sql(plan, check, relation, k, masked, strings)
+            if query is not None:
+                result.samples = session.query(query).to_pylist()
+
+
+def _pk(plan: CheckPlan) -> list[str]:
+    pk = plan.contract.primary_key
+    return list(pk.columns) if pk else []
 
 
 def _names(session, check: Check) -> list[str]:

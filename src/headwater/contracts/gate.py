@@ -45,7 +45,7 @@ class ContractGate:
             if existing is not None:
                 session.register_arrow("__hw_existing", existing)
             run, verdict = evaluate(session, plan, batch.schema, lakehouse=platform.lakehouse, project=platform.project,
-                                    now=platform.clock.now(), samples=0,
+                                    now=platform.clock.now(), samples=0, batch=batch,
                                     existing="__hw_existing" if existing is not None else None)
         finally:
             session.close()
@@ -57,17 +57,8 @@ class ContractGate:
                             (f" ({r.failed_rows} rows)" if r.failed_rows else "") for r in run.blocking)
             return GateOutcome(passed=batch.slice(0, 0), blocked=True, message=why,
                                rule_failures=failures, details=details)
-        bits = _quarantine_bits(verdict.row_checks)
-        hit = np.zeros(len(verdict.failing_rows), dtype=bool)
-        for word, mask in enumerate(bits):
-            if mask:
-                hit |= (verdict.failing_masks[word] & mask) != 0
-        positions = np.nonzero(hit)[0]
+        passed, quarantined, positions = split(batch, verdict)
         bad_rows = verdict.failing_rows[positions]
-        keep = np.ones(batch.num_rows, dtype=bool)
-        keep[bad_rows] = False
-        passed = batch.filter(pa.array(keep)) if len(bad_rows) else batch
-        quarantined = batch.take(pa.array(bad_rows, pa.int64())) if len(bad_rows) else None
         keys, per_row = quarantine.batch_keys(product, batch, source_position)
         rows = quarantine.build_rows(quarantined if quarantined is not None else batch.slice(0, 0),
                                      positions, verdict, per_row, run_id=run_id, step_id=step_id,
@@ -83,6 +74,37 @@ class ContractGate:
                            message=None, rule_failures=failures, details=details)
 
 
+def split(batch: pa.Table, verdict) -> tuple[pa.Table, pa.Table | None, np.ndarray]:
+    """Passing rows, quarantined rows (None if none) and their positions in ``verdict.failing_rows``.
+
+    Uses the pass's per-row masks only (no second scan). Works chunk by chunk: a chunk without a
+    quarantined row is kept as it is (no copy); the others are filtered and taken per chunk,
+    because ``take`` on a whole chunked table first concatenates every chunk.
+    """
+    hit = np.zeros(len(verdict.failing_rows), dtype=bool)
+    for word, mask in enumerate(_quarantine_bits(verdict.row_checks)):
+        if mask:
+            hit |= (verdict.failing_masks[word] & mask) != 0
+    positions = np.flatnonzero(hit)
+    if not len(positions):
+        return batch, None, positions
+    bad = verdict.failing_rows[positions]  # sorted
+    kept, taken, start = [], [], 0
+    for chunk in batch.to_batches():
+        end = start + chunk.num_rows
+        lo, hi = np.searchsorted(bad, [start, end])
+        if lo == hi:
+            kept.append(chunk)
+        else:
+            local = bad[lo:hi] - start
+            keep = np.ones(chunk.num_rows, dtype=bool)
+            keep[local] = False
+            kept.append(chunk.filter(pa.array(keep)))
+            taken.append(chunk.take(pa.array(local, pa.int64())))
+        start = end
+    return pa.Table.from_batches(kept, batch.schema), pa.Table.from_batches(taken, batch.schema), positions
+
+
 def _quarantine_bits(checks) -> list[int]:
     words = [0] * ((len(checks) + BITS - 1) // BITS)
     for i, check in enumerate(checks):
@@ -96,4 +118,4 @@ def _summary(result) -> dict:
             "status": result.status.value, "failed_rows": result.failed_rows}
 
 
-__all__ = ["ContractGate", "ROW_ID"]
+__all__ = ["ContractGate", "ROW_ID", "split"]

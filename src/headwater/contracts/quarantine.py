@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from headwater.contracts.duckdb_compiler import BITS
 from headwater.errors import StorageError
 from headwater.storage.arrow_types import conform
 
@@ -53,19 +54,14 @@ def build_rows(rows: pa.Table, positions: np.ndarray, verdict: "Verdict", keys: 
                run_id: str, step_id: str, source_position: str | None, version: str,
                now: datetime) -> pa.Table:
     """The quarantine rows for the failing ``positions`` (indexes into verdict.failing_rows)."""
-    rules, reasons = [], []
-    for p in positions:
-        broken = verdict.broken(int(p))
-        rules.append([c.id for c in broken])
-        reasons.append([c.reason for c in broken])
+    rules, reasons = _broken_lists(positions, verdict)
     batch_rows = verdict.failing_rows[positions]
     out = rows
     row_keys = keys.take(pa.array(batch_rows)) if len(batch_rows) else pa.array([], pa.string())
-    ids = pc.binary_join_element_wise(row_keys, pa.array([f"#{int(r)}" for r in batch_rows], pa.string()), "")
+    ids = pc.binary_join_element_wise(row_keys, pc.cast(pa.array(batch_rows, pa.int64()), pa.string()), "#")
     n = out.num_rows
     meta = {"_hw_id": ids, "_hw_batch": row_keys,
-            "_hw_rules": pa.array(rules, pa.list_(pa.string())),
-            "_hw_reasons": pa.array(reasons, pa.list_(pa.string())),
+            "_hw_rules": rules, "_hw_reasons": reasons,
             "_hw_run_id": pa.array([run_id] * n, pa.string()),
             "_hw_step_id": pa.array([step_id] * n, pa.string()),
             "_hw_source_position": pa.array([source_position] * n, pa.string()),
@@ -75,6 +71,19 @@ def build_rows(rows: pa.Table, positions: np.ndarray, verdict: "Verdict", keys: 
     for name, values in meta.items():
         out = out.append_column(name, values)
     return out
+
+
+def _broken_lists(positions: np.ndarray, verdict: "Verdict") -> tuple[pa.Array, pa.Array]:
+    """Per quarantined row, the ids and reasons of the rules it broke, built from the bit masks."""
+    checks = verdict.row_checks
+    hits = np.zeros((len(positions), len(checks)), dtype=bool)
+    for i in range(len(checks)):
+        hits[:, i] = (verdict.failing_masks[i // BITS][positions] >> (i % BITS)) & 1 == 1
+    offsets = pa.array(np.concatenate([[0], np.cumsum(hits.sum(axis=1))]).astype(np.int32))
+    which = pa.array(np.nonzero(hits)[1].astype(np.int32))  # row-major: each row's rules in plan order
+    ids = pa.array([c.id for c in checks], pa.string()).take(which)
+    reasons = pa.array([c.reason for c in checks], pa.string()).take(which)
+    return pa.ListArray.from_arrays(offsets, ids), pa.ListArray.from_arrays(offsets, reasons)
 
 
 def write(lakehouse: "Lakehouse", product: str, rows: pa.Table, keys: list[str],

@@ -1,0 +1,110 @@
+"""Duplicate keys: the bitstring count, the numpy per-row path and the hash aggregate agree exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from headwater.contracts.duckdb_compiler import BATCH
+from headwater.contracts.evaluate import evaluate, with_row_ids
+from headwater.contracts.gate import split
+from headwater.contracts.keys import KeyRange, duplicate_rows
+from headwater.contracts.model import Contract
+from headwater.contracts.plan import build_plan
+from headwater.engines.duckdb import DuckDBSession
+
+NOW = datetime(2026, 1, 5, tzinfo=timezone.utc)
+
+
+def _extra_occurrences(values: list) -> list[int]:
+    """Reference: positions whose non-null value appeared at an earlier position."""
+    seen, out = set(), []
+    for i, v in enumerate(values):
+        if v is not None and v in seen:
+            out.append(i)
+        seen.add(v)
+    return out
+
+
+def _batch(n: int = 5000, seed: int = 3) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(-50, 4000, n)
+    nulls = rng.random(n) < 0.05
+    ids_list = [None if z else int(v) for v, z in zip(ids, nulls)]
+    return pa.table({"id": pa.array(ids_list, pa.int64()),
+                     "sid": pa.array([None if v is None else f"k{v}" for v in ids_list], pa.string()),
+                     "qty": pa.array(rng.integers(-1, 5, n), pa.int32())})
+
+
+def _plan():
+    return build_plan(Contract.model_validate({
+        "product": "t", "version": "1.0.0",
+        "columns": [{"name": "id", "type": "long", "unique": True},
+                    {"name": "sid", "type": "string", "unique": True},
+                    {"name": "qty", "type": "int", "checks": [{"range": {"min": 0}}]}]}))
+
+
+def test_duplicate_rows_match_a_reference_with_nulls_and_chunks():
+    batch = _batch()
+    chunked = pa.chunked_array([batch["id"].combine_chunks()[:1700], batch["id"].combine_chunks()[1700:]])
+    expected = _extra_occurrences(batch["id"].to_pylist())
+    assert duplicate_rows(batch["id"]).tolist() == expected
+    assert duplicate_rows(chunked).tolist() == expected
+    assert duplicate_rows(pa.array([None, None], pa.int64())).tolist() == []
+
+
+def test_duplicate_rows_leave_strings_and_sparse_keys_to_the_engine():
+    assert duplicate_rows(pa.array(["a", "a"])) is None
+    assert duplicate_rows(pa.array([1, 2 ** 40], pa.int64())) is None
+    assert not KeyRange(0, 2 ** 40).narrow(10) and KeyRange(0, 999).narrow(10)
+
+
+@pytest.mark.parametrize("mode", ["check", "gate", "gate-without-batch"])
+def test_every_path_counts_the_same_duplicates(mode):
+    batch = _batch()
+    expected = len(_extra_occurrences(batch["id"].to_pylist()))
+    session = DuckDBSession()
+    try:
+        if mode == "check":
+            session.register_arrow("t", batch)
+            run, _ = evaluate(session, _plan(), batch.schema, lakehouse=None, now=NOW, row_ids=False,
+                              samples=3, relation="t")
+        else:
+            session.register_arrow(BATCH, with_row_ids(batch))
+            run, verdict = evaluate(session, _plan(), batch.schema, lakehouse=None, now=NOW, samples=0,
+                                    batch=batch if mode == "gate" else None)
+    finally:
+        session.close()
+    counts = {r.check.id: r.failed_rows for r in run.results if r.check.level == "row"}
+    # the integer key (bitstring / numpy) and the string key (hash aggregate) hold the same values
+    assert counts["id.unique"] == counts["sid.unique"] == expected
+    assert counts["qty.range"] == batch["qty"].to_pylist().count(-1)
+    if mode == "check":
+        samples = next(r.samples for r in run.results if r.check.id == "id.unique")
+        ids = batch["id"].to_pylist()
+        assert len(samples) == 3 and all(ids.count(s["id"]) == s["occurrences"] > 1 for s in samples)
+    else:
+        word = verdict.failing_masks[0]
+        dup_rows = verdict.failing_rows[(word >> 0) & 1 == 1].tolist()
+        assert dup_rows == _extra_occurrences(batch["id"].to_pylist())
+        assert verdict.failing_rows[(word >> 1) & 1 == 1].tolist() == dup_rows
+
+
+def test_split_keeps_clean_chunks_and_takes_the_failing_rows():
+    batch = pa.concat_tables([_batch(300, seed=s) for s in (1, 2, 3)])  # three chunks
+    session = DuckDBSession()
+    try:
+        session.register_arrow(BATCH, with_row_ids(batch))
+        run, verdict = evaluate(session, _plan(), batch.schema, lakehouse=None, now=NOW, samples=2, batch=batch)
+    finally:
+        session.close()
+    passed, quarantined, positions = split(batch, verdict)
+    bad = verdict.failing_rows[positions].tolist()
+    assert quarantined.to_pylist() == batch.take(pa.array(bad, pa.int64())).to_pylist()
+    keep = sorted(set(range(batch.num_rows)) - set(bad))
+    assert passed.to_pylist() == batch.take(pa.array(keep, pa.int64())).to_pylist()
+    qty = next(r for r in run.results if r.check.id == "qty.range")
+    assert [s["qty"] for s in qty.samples] == [-1, -1]  # samples read from the failing rows

@@ -21,6 +21,8 @@ import pyarrow.compute as pc
 from headwater.errors import NotFoundError, StorageError
 from headwater.storage.arrow_types import conform
 from headwater.storage.evolution import plan_schema_change
+from headwater.storage.overwrite import overwrite_partitions
+from headwater.storage.txn_metadata import memoise
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -162,21 +164,23 @@ class Lakehouse:
         props = {SUMMARY_PREFIX + k if not k.startswith(SUMMARY_PREFIX) else k: str(v)
                  for k, v in (properties or {}).items()}
         try:
-            if not self.exists(name):
+            try:
+                table = self.load(name)
+            except NotFoundError:
                 txn = self._create(name, data.schema, partition_column)
                 mode = "append"  # a new table: its first data is simply appended, in the same commit
             else:
-                table = self.load(name)
-                txn = table.transaction()
+                txn = memoise(table.transaction())
                 plan_schema_change(name, txn, table.schema(), data.schema, allow_breaking)
             _apply(txn, data, mode, partition_column, partition_value, props)
-            txn.commit_transaction()
+            table = txn.commit_transaction()
         except (StorageError, NotFoundError):
             raise
         except Exception as exc:  # pyiceberg raises CommitFailedException, ValueError, OSError...
             raise StorageError(f"writing {name!r} failed: {exc}",
                                fix="the table is unchanged; fix the cause and run again") from exc
-        return self.current(name) or self._missing_snapshot(name)
+        snap = table.current_snapshot()  # the committed metadata: no second catalog round trip
+        return _info(snap) if snap is not None else self._missing_snapshot(name)
 
     def _create(self, name: str, schema: pa.Schema, partition_column: str | None):
         """A transaction that creates the table; the first data lands in the same commit."""
@@ -184,9 +188,9 @@ class Lakehouse:
             raise StorageError(
                 f"partition column {partition_column!r} is not in the output of {name!r}",
                 fix=f"select a DATE column named {partition_column!r}, or change partitioning.column")
-        txn = self.catalog.create_table_transaction(
+        txn = memoise(self.catalog.create_table_transaction(
             self.identifier(name), schema=schema,
-            properties={"format-version": "2", "write.parquet.compression-codec": "zstd"})
+            properties={"format-version": "2", "write.parquet.compression-codec": "zstd"}))
         if partition_column is not None:
             with txn.update_spec() as spec:
                 spec.add_identity(partition_column)
@@ -255,13 +259,15 @@ def _apply(txn, data: pa.Table, mode: str, partition_column: str | None, partiti
     if mode == "replace":
         txn.overwrite(data, snapshot_properties=props)
     elif mode == "partitions" and partition_column:
-        if data.num_rows:
+        # one overwrite snapshot, files chosen by partition value (storage/overwrite.py, ADR 0005)
+        if not overwrite_partitions(txn, data, props) and data.num_rows:
             txn.dynamic_partition_overwrite(data, snapshot_properties=props)
     elif mode == "partition":
-        from pyiceberg.expressions import EqualTo
+        if not overwrite_partitions(txn, data, props, partition={partition_column: partition_value}):
+            from pyiceberg.expressions import EqualTo
 
-        txn.overwrite(data, overwrite_filter=EqualTo(partition_column, partition_value),
-                      snapshot_properties=props)
+            txn.overwrite(data, overwrite_filter=EqualTo(partition_column, partition_value),
+                          snapshot_properties=props)
     else:
         txn.append(data, snapshot_properties=props)
 

@@ -186,3 +186,24 @@ def test_concurrent_commit_to_other_partitions_is_retried(lakehouse):
     assert days.count(dt.date(2026, 3, 1)) == 5
     assert sum(d in DAYS[:2] for d in days) == 30
     assert lakehouse.current("f").summary["headwater.step-id"] == "mine"
+
+
+def _concurrent_same_partition(lakehouse, name: str, ours: bool):
+    base = _seeded(lakehouse, name, _rows(14, DAYS))
+    txn = memoise(base.transaction())
+    data = _rows(15, DAYS[:2], n=30)
+    if ours:
+        assert overwrite_partitions(txn, data, {})
+    else:
+        txn.dynamic_partition_overwrite(data)
+    lakehouse.load(name).append(_rows(16, [DAYS[0]], n=5))  # lands first, in a replaced partition
+    try:
+        txn.commit_transaction()
+    except Exception as exc:  # pyiceberg's verdict on the conflict, whichever it is
+        return type(exc).__name__
+    return _sorted(lakehouse.load(name).scan().to_arrow())
+
+
+def test_concurrent_commit_to_a_replaced_partition_gets_pyiceberg_verdict(lakehouse):
+    assert _concurrent_same_partition(lakehouse, "ours", True) == \
+        _concurrent_same_partition(lakehouse, "theirs", False)

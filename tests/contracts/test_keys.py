@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import numpy as np
@@ -108,3 +109,25 @@ def test_split_keeps_clean_chunks_and_takes_the_failing_rows():
     assert passed.to_pylist() == batch.take(pa.array(keep, pa.int64())).to_pylist()
     qty = next(r for r in run.results if r.check.id == "qty.range")
     assert [s["qty"] for s in qty.samples] == [-1, -1]  # samples read from the failing rows
+
+
+def test_pattern_rules_in_arrow_fail_the_same_rows_as_in_the_engine():
+    emails = ["a@b.io", None, "no-at", "x@y.c\n", "é@ü.de", "a@b.IO", "@b.io", "a@b.io x", "ok@host.org"] * 40
+    batch = pa.table({"email": pa.array(emails, pa.string()), "code": pa.array(["EUR", "eur"] * 180)})
+    plan = build_plan(Contract.model_validate({
+        "product": "t", "version": "1.0.0",
+        "columns": [{"name": "email", "type": "string", "checks": [{"pattern": r"[^@ ]+@[^@ ]+\.[a-z]+"}]},
+                    {"name": "code", "type": "string", "checks": [{"pattern": "[A-Z]{3}|[a-z]{2}"}]}]}))
+    failing = {}
+    for given in (batch, None):  # Arrow's RE2 in the gate, DuckDB's regexp_full_match without a batch
+        session = DuckDBSession()
+        try:
+            session.register_arrow(BATCH, with_row_ids(batch))
+            _, verdict = evaluate(session, plan, batch.schema, lakehouse=None, now=NOW, samples=0, batch=given)
+        finally:
+            session.close()
+        failing[given is None] = [(int(r), int(m)) for r, m in zip(verdict.failing_rows, verdict.failing_masks[0])]
+    assert failing[True] == failing[False]
+    for bit, (column, pattern) in enumerate([("email", r"[^@ ]+@[^@ ]+\.[a-z]+"), ("code", "[A-Z]{3}|[a-z]{2}")]):
+        expected = [i for i, v in enumerate(batch[column].to_pylist()) if v is not None and not re.fullmatch(pattern, v)]
+        assert [r for r, m in failing[True] if m >> bit & 1] == expected

@@ -64,7 +64,8 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
     that reads no column counts the rows and evaluates the batch rules.
 
     ``key_ranges``: unique rules on one integer column of narrow range (counted with a bitstring,
-    keys.py). ``external``: rules already evaluated outside the engine (row ids that fail).
+    keys.py). ``external``: row mode, rules already evaluated outside the engine (the sorted
+    positions of the rows that fail them).
     ``existing``: a relation holding rows already in the table; keys found there count as
     duplicates too (used when replaying quarantined rows into a table).
     """
@@ -78,7 +79,7 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
     carried: list[str] = []  # key columns counted in the aggregate
     for i, check in enumerate(rows):
         cols = [q(c) for c in check.columns]
-        if check.kind == "unique" and existing is None and row_ids and check.id in external:
+        if row_ids and check.id in external and (check.kind != "unique" or existing is None):
             outside[i] = external[check.id]
             cond = "false"
         elif check.kind == "unique" and existing is None and not row_ids and check.id in key_ranges:

@@ -12,6 +12,7 @@ import pyarrow as pa
 from headwater.contracts.duckdb_compiler import (BATCH, BITS, ROW_ID, Verdict, compile_plan, q,
                                                  run_compiled, sample_sql)
 from headwater.contracts.keys import KeyRange, duplicate_rows
+from headwater.contracts.patterns import pattern_failures
 from headwater.contracts.model import Severity
 from headwater.contracts.plan import Check, CheckPlan
 from headwater.contracts.results import CheckResult, CheckRun, CheckStatus, status_for
@@ -56,7 +57,8 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     """Every check of ``plan`` over ``relation`` (already registered in ``session``).
 
     ``batch``: the relation's rows in memory (the gate's batch, without ``__hw_row``); lets
-    unique rules on an integer key find their duplicate rows in numpy (keys.py).
+    unique rules on an integer key find their duplicate rows in numpy (keys.py) and pattern
+    rules on string columns run in Arrow (patterns.py).
     """
     schema = schema_results(plan, relation_schema)
     missing = {r.check.columns[0] for r in schema if r.check.id.endswith(".schema")
@@ -90,6 +92,8 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
                         if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
                         or pa.types.is_string_view(f.type))
     ranges, external = _integer_keys(session, sub, relation_schema, relation, row_ids, existing, batch)
+    if row_ids and batch is not None:
+        external.update(pattern_failures(sub, batch))
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples, existing=existing,
                             masked=masked, strings=strings, key_ranges=ranges, external=external)
     verdict = run_compiled(session, compiled, now)

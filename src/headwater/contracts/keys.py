@@ -36,7 +36,9 @@ class KeyRange:
         return 0 if self.lo is None else self.hi - self.lo + 1
 
     def narrow(self, rows: int) -> bool:
-        """Small enough for a bit per value: at most MAX_SPAN and 64 bits per row."""
+        """Small enough for a bit per value: at most MAX_SPAN and 64 bits per row (and within int64)."""
+        if self.lo is not None and not (-(1 << 63) <= self.lo and self.hi < 1 << 63):
+            return False  # uint64 keys above int64: left to the hash aggregate
         return self.span <= min(MAX_SPAN, max(64 * rows, 1 << 20))
 
 

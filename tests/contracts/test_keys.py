@@ -133,3 +133,12 @@ def test_pattern_rules_in_arrow_fail_the_same_rows_as_in_the_engine():
     for bit, (column, pattern) in enumerate([("email", r"[^@ ]+@[^@ ]+\.[a-z]+"), ("code", "[A-Z]{3}|[a-z]{2}")]):
         expected = [i for i, v in enumerate(batch[column].to_pylist()) if v is not None and not re.fullmatch(pattern, v)]
         assert [r for r, m in failing[True] if m >> bit & 1] == expected
+
+
+def test_a_pattern_arrow_cannot_compile_is_left_to_the_engine():
+    from headwater.contracts.patterns import pattern_failures
+
+    plan = build_plan(Contract.model_validate({
+        "product": "t", "version": "1.0.0",
+        "columns": [{"name": "e", "type": "string", "checks": [{"pattern": "a(?=b)"}]}]}))
+    assert pattern_failures(plan, pa.table({"e": ["ab"]})) == {}

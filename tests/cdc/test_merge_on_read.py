@@ -165,3 +165,27 @@ def test_a_fresh_snapshot_leaves_no_delete_file_behind(lake):
                 for k in range(1, 51)]
     assert _duckdb_rows(lake) == expected == _rows(table.scan().to_arrow())
     assert lake.current("orders").rows == 50
+
+
+def test_many_merges_keep_the_manifest_list_short(lake):
+    """A lane commits every few seconds: manifests must not pile up in the current snapshot."""
+    from headwater.storage.row_deletes import MERGE_MANIFESTS_AT
+
+    rng = random.Random(3)
+    mirror = Mirror(lake, "orders", ["id"], threads=1)
+    state: dict[int, dict] = {}
+    initial = [("r", k, "new", float(k)) for k in range(1, 501)]
+    mirror.apply_arrow(_batch(initial, 0), {"cdc.position": "0"})
+    _apply(state, initial)
+    counts = []
+    for i in range(40):
+        changes = [("u", k, f"v{i}", float(i)) for k in rng.sample(sorted(state), 3)]
+        changes.append(("c", 1000 + i, "new", 0.0))
+        mirror.apply_arrow(_batch(changes, 1000 * (i + 1)), {"cdc.position": str(i + 1)})
+        _apply(state, changes)
+        table = lake.load("orders")
+        counts.append(len(table.current_snapshot().manifests(table.io)))
+    assert MERGE_MANIFESTS_AT < 20 and max(counts) <= 20, counts  # without merging: 31 after 40
+    expected = sorted(state.values(), key=lambda r: r["id"])
+    assert _duckdb_rows(lake) == expected == _rows(lake.load("orders").scan().to_arrow())
+    assert lake.current("orders").rows == len(expected)

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 PATH_FIELD_ID = 2147483546
 POS_FIELD_ID = 2147483545
 _ID = b"PARQUET:field_id"
+MERGE_MANIFESTS_AT = 16  # live manifests in a snapshot before a row delta merges them into one
 DELETE_SCHEMA = pa.schema([
     pa.field("file_path", pa.string(), nullable=False, metadata={_ID: str(PATH_FIELD_ID).encode()}),
     pa.field("pos", pa.int64(), nullable=False, metadata={_ID: str(POS_FIELD_ID).encode()}),
@@ -187,26 +188,33 @@ def row_delta(txn, io, properties: dict[str, str], commit_uuid: uuid.UUID | None
             return out
 
         def _existing_manifests(self):
+            """The current manifests, less the removed files. Manifests with nothing live are
+            dropped; past ``MERGE_MANIFESTS_AT`` the live entries are merged into one manifest
+            per content and spec, so a lane committing every few seconds keeps a short list."""
             snapshot = self._transaction.table_metadata.snapshot_by_name(name=self._target_branch)
             if snapshot is None:
                 return []
-            out = []
-            for manifest in snapshot.manifests(io=self._io):
+            manifests = snapshot.manifests(io=self._io)
+            merge = len(manifests) > MERGE_MANIFESTS_AT
+            carried, groups = [], defaultdict(list)
+            for manifest in manifests:
                 entries = manifest.fetch_manifest_entry(io=self._io, discard_deleted=True)
                 keep = [e for e in entries if e.data_file not in self._deleted_data_files]
-                if len(keep) == len(entries):
-                    out.append(manifest)
-                    continue
                 if not keep:
                     continue
-                with self._writer(self.spec(manifest.partition_spec_id), manifest.content) as writer:
+                if len(keep) == len(entries) and not merge:
+                    carried.append(manifest)
+                else:
+                    groups[(manifest.content, manifest.partition_spec_id)].extend(keep)
+            for (content, spec_id), keep in groups.items():
+                with self._writer(self.spec(spec_id), content) as writer:
                     for e in keep:
                         writer.add_entry(ManifestEntry.from_args(
                             status=ManifestEntryStatus.EXISTING, snapshot_id=e.snapshot_id,
                             sequence_number=e.sequence_number, file_sequence_number=e.file_sequence_number,
                             data_file=e.data_file))
-                out.append(writer.to_manifest_file())
-            return out
+                carried.append(writer.to_manifest_file())
+            return carried
 
     def _spec_of(f) -> int:
         try:

@@ -16,6 +16,8 @@ from headwater.engines.duckdb import DuckDBSession
 from headwater.lanes.cdc.mirror import Mirror
 from headwater.storage.lakehouse import Lakehouse
 
+# these tables are tiny: with the default, every touched file would be "small" and rewritten
+MARK = {"small_file_bytes": 0}
 SCHEMA = pa.schema([pa.field("id", pa.int64()), pa.field("status", pa.string()),
                     pa.field("amount", pa.float64())])
 
@@ -60,7 +62,7 @@ def _delete_files_per_data_file(lake: Lakehouse) -> list[int]:
 
 def test_merges_mark_rows_deleted_and_every_reader_agrees(lake):
     rng = random.Random(7)
-    mirror = Mirror(lake, "orders", ["id"], threads=2)
+    mirror = Mirror(lake, "orders", ["id"], threads=2, **MARK)
     state: dict[int, dict] = {}
     initial = [("r", k, "new", float(k)) for k in range(1, 2001)]
     mirror.apply_arrow(_batch(initial, 0), {"cdc.position": "0"})
@@ -93,7 +95,7 @@ def test_merges_mark_rows_deleted_and_every_reader_agrees(lake):
 
 
 def test_a_file_past_the_delete_ratio_is_compacted(lake):
-    mirror = Mirror(lake, "orders", ["id"], threads=2)
+    mirror = Mirror(lake, "orders", ["id"], threads=2, **MARK)
     initial = [("r", k, "new", float(k)) for k in range(1, 1001)]
     mirror.apply_arrow(_batch(initial, 0), {"cdc.position": "0"})
     small = [("u", k, "paid", 1.0) for k in range(1, 51)]  # 5%: marked deleted
@@ -115,7 +117,7 @@ def test_a_file_past_the_delete_ratio_is_compacted(lake):
 def test_delete_files_are_in_the_metadata_other_engines_read(lake):
     from pyiceberg.manifest import DataFileContent, ManifestContent
 
-    mirror = Mirror(lake, "orders", ["id"], threads=1)
+    mirror = Mirror(lake, "orders", ["id"], threads=1, **MARK)
     mirror.apply_arrow(_batch([("r", k, "new", 0.0) for k in range(1, 101)], 0), {"cdc.position": "0"})
     mirror.apply_arrow(_batch([("u", 5, "paid", 1.0), ("d", 7, None, None)], 100), {"cdc.position": "1"})
     table = lake.load("orders")
@@ -134,7 +136,7 @@ def test_delete_files_are_in_the_metadata_other_engines_read(lake):
 def test_storage_accounting_counts_delete_files(lake):
     from headwater.cost.storage import table_files
 
-    mirror = Mirror(lake, "orders", ["id"], threads=1)
+    mirror = Mirror(lake, "orders", ["id"], threads=1, **MARK)
     mirror.apply_arrow(_batch([("r", k, "new", 0.0) for k in range(1, 101)], 0), {"cdc.position": "0"})
     mirror.apply_arrow(_batch([("u", 5, "paid", 1.0)], 100), {"cdc.position": "1"})
     files = table_files(lake.load("orders"), "orders", {})
@@ -150,7 +152,7 @@ def test_a_fresh_snapshot_leaves_no_delete_file_behind(lake):
     from headwater.lanes.cdc.changes import Change
     from headwater.storage.row_deletes import dangling_deletes
 
-    mirror = Mirror(lake, "orders", ["id"], threads=1)
+    mirror = Mirror(lake, "orders", ["id"], threads=1, **MARK)
     mirror.apply_arrow(_batch([("r", k, "new", 0.0) for k in range(1, 101)], 0), {"cdc.position": "0"})
     mirror.apply_arrow(_batch([("u", 5, "paid", 1.0)], 100), {"cdc.position": "1"})
     rows = [Change("r", (k,), f"{200 + k:012d}", {"id": k, "status": "again", "amount": 2.0})
@@ -172,7 +174,7 @@ def test_many_merges_keep_the_manifest_list_short(lake):
     from headwater.storage.row_deletes import MERGE_MANIFESTS_AT
 
     rng = random.Random(3)
-    mirror = Mirror(lake, "orders", ["id"], threads=1)
+    mirror = Mirror(lake, "orders", ["id"], threads=1, **MARK)
     state: dict[int, dict] = {}
     initial = [("r", k, "new", float(k)) for k in range(1, 501)]
     mirror.apply_arrow(_batch(initial, 0), {"cdc.position": "0"})
@@ -189,3 +191,28 @@ def test_many_merges_keep_the_manifest_list_short(lake):
     expected = sorted(state.values(), key=lambda r: r["id"])
     assert _duckdb_rows(lake) == expected == _rows(lake.load("orders").scan().to_arrow())
     assert lake.current("orders").rows == len(expected)
+
+
+def test_small_commits_fold_their_files_together(lake):
+    """A lane streaming a few changes per commit must not add a data file per commit: small
+    touched files are rewritten with the new rows, and untouched ones once there are many."""
+    from headwater.lanes.cdc.rewrite import MAX_SMALL_FILES
+
+    assert MAX_SMALL_FILES < 10
+    rng = random.Random(5)
+    mirror = Mirror(lake, "orders", ["id"], threads=1)  # default: files under 4 MiB are small
+    state: dict[int, dict] = {}
+    next_key, files = 1, []
+    for i in range(60):
+        changes = [("c", next_key + j, "new", float(i)) for j in range(3)]  # inserts: untouched files
+        next_key += 3
+        if state and i % 3 == 0:
+            changes += [("u", k, f"v{i}", 1.0) for k in rng.sample(sorted(state), 2)]
+            changes.append(("d", rng.choice(sorted(state)), None, None))
+        mirror.apply_arrow(_batch(changes, 100 * (i + 1)), {"cdc.position": str(i)})
+        _apply(state, changes)
+        files.append(len(lake.plan("orders").files))
+    assert max(files) <= 10, files  # one file per commit would be 60
+    assert lake.plan("orders").delete_files == []  # small files are rewritten, never marked
+    expected = sorted(state.values(), key=lambda r: r["id"])
+    assert _duckdb_rows(lake) == expected == _rows(lake.load("orders").scan().to_arrow())

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from headwater.errors import HeadwaterError, StorageError
 from headwater.lanes.cdc.changes import (COMMIT_TS_COLUMN, META_COLUMNS, OP_COLUMN, POSITION_COLUMN,
                                          Change, KeyState, fold, source_types)
-from headwater.lanes.cdc.rewrite import RewriteStats, key_array, merge_on_read
+from headwater.lanes.cdc.rewrite import SMALL_FILE_BYTES, RewriteStats, key_array, merge_on_read
 from headwater.lanes.cdc.schema import SchemaChange, check_schema
 from headwater.storage.arrow_types import iceberg_compatible
 
@@ -43,7 +43,8 @@ class ApplyResult:
 class Mirror:
     """Applies batches of changes to the table ``name`` keyed by ``primary_key``."""
 
-    def __init__(self, lakehouse, name: str, primary_key: list[str], threads: int = 4) -> None:
+    def __init__(self, lakehouse, name: str, primary_key: list[str], threads: int = 4,
+                 small_file_bytes: int = SMALL_FILE_BYTES) -> None:
         if not primary_key:
             raise HeadwaterError(f"the CDC product {name!r} has no primary_key",
                                  fix="add 'primary_key: [id]' (the source table's key) to the product")
@@ -51,6 +52,7 @@ class Mirror:
         self.name = name
         self.primary_key = primary_key
         self.threads = threads
+        self.small_file_bytes = small_file_bytes  # touched files under this are rewritten (ADR 0006)
 
     def schema(self) -> pa.Schema | None:
         if not self.lakehouse.exists(self.name):
@@ -93,7 +95,7 @@ class Mirror:
                         update.delete_column(dropped)
                     update.union_by_name(target)
             stats = merge_on_read(txn, table.io, self.primary_key, key_array(final, self.primary_key), rows,
-                                  props, self.threads)
+                                  props, self.threads, small_file_bytes=self.small_file_bytes)
             txn.commit_transaction()
         except HeadwaterError:
             raise
@@ -159,7 +161,8 @@ class Mirror:
                                                .get(c) for c in s.unchanged}, **s.row},
                                  s.position, s.op, s.commit_ts) for k, s in patches.items()]
                 new_rows = pa.concat_tables([new_rows, _to_arrow(done, target)])
-            stats = merge_on_read(txn, table.io, self.primary_key, keys, new_rows, props, self.threads)
+            stats = merge_on_read(txn, table.io, self.primary_key, keys, new_rows, props, self.threads,
+                                  small_file_bytes=self.small_file_bytes)
             txn.commit_transaction()
         except HeadwaterError:
             raise

@@ -37,6 +37,8 @@ class RewriteStats:
 
 
 COMPACT_RATIO = 0.2  # a data file with more than this share of its rows deleted is rewritten
+SMALL_FILE_BYTES = 4 * 1024 * 1024  # a touched data file under this is rewritten, not marked
+MAX_SMALL_FILES = 8  # more small files than this: untouched ones are folded in too
 
 
 def key_array(table: pa.Table, key_columns: list[str]) -> pa.Array:
@@ -151,10 +153,16 @@ def rewrite(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.Table,
 
 
 def merge_on_read(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.Table,
-                  properties: dict[str, str], threads: int = 4,
-                  compact_ratio: float = COMPACT_RATIO) -> RewriteStats:
+                  properties: dict[str, str], threads: int = 4, compact_ratio: float = COMPACT_RATIO,
+                  small_file_bytes: int = SMALL_FILE_BYTES) -> RewriteStats:
     """Delete the live rows whose key is in ``keys`` by position, add ``new_rows``; stage it all
-    as one snapshot in ``txn``. Only the key columns of candidate files are read."""
+    as one snapshot in ``txn``. Only the key columns of candidate files are read.
+
+    A file is compacted instead (its live rows rewritten without the changed keys, together with
+    ``new_rows``) when more than ``compact_ratio`` of it would be deleted, or when it is small
+    (under ``small_file_bytes``) and touched; untouched small files join them once there are
+    more than ``MAX_SMALL_FILES``. Small commits (a lane streaming a few changes at a time) thus
+    keep folding their files together instead of adding one per commit."""
     import numpy as np
     from pyiceberg.expressions import AlwaysTrue
     from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
@@ -167,14 +175,26 @@ def merge_on_read(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.
     schema = meta.schema()
     key_schema = schema.select(*key_columns)
     stats = RewriteStats()
-    tasks = _candidate_tasks(meta, io, key_columns, keys) if len(keys) else []
+    every = _scan_tasks(meta, io)
+    tasks = _candidate_tasks(meta, io, key_columns, keys, every) if len(keys) else []
+    small = [t for t in every if t.file.file_size_in_bytes < small_file_bytes]
+    candidates = {t.file.file_path for t in tasks}
+    sweep = [t for t in small if t.file.file_path not in candidates] if len(small) > MAX_SMALL_FILES else []
     stats.files_scanned = len(tasks)
     commit_uuid = uuid.uuid4()
     counter = itertools.count(0)
     key_set = KeySet(keys)
 
+    def live_rows(task) -> pa.Table:
+        live = ArrowScan(table_metadata=meta, io=io, projected_schema=schema,
+                         row_filter=AlwaysTrue()).to_table(tasks=[task])
+        return live.filter(pa.array(~key_set.mask(key_array(live, key_columns)))) if len(key_set) else live
+
     def process(task):
         path = task.file.file_path
+        replaced = [d for d in task.delete_files if references_only(d, path)]
+        if path not in candidates:  # an untouched small file swept into the compaction
+            return task.file, replaced, live_rows(task), None, 0
         # the key columns of every row in the file, deleted ones included: positions are physical
         raw = ArrowScan(table_metadata=meta, io=io, projected_schema=key_schema,
                         row_filter=AlwaysTrue()).to_table(tasks=[FileScanTask(task.file)])
@@ -185,28 +205,25 @@ def merge_on_read(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.
         positions = np.flatnonzero(hit)
         if not len(positions):
             return None
-        replaced = [d for d in task.delete_files if references_only(d, path)]
         deleted = np.union1d(old, positions)
-        if len(deleted) > compact_ratio * task.file.record_count:
-            live = ArrowScan(table_metadata=meta, io=io, projected_schema=schema,
-                             row_filter=AlwaysTrue()).to_table(tasks=[task])
-            kept = live.filter(pa.array(~key_set.mask(key_array(live, key_columns))))
-            files = list(_dataframe_to_data_files(meta, kept, io, commit_uuid, counter)) \
-                if kept.num_rows else []
-            return task.file, replaced, files, [], len(positions)
+        if len(deleted) > compact_ratio * task.file.record_count \
+                or task.file.file_size_in_bytes < small_file_bytes:
+            return task.file, replaced, live_rows(task), None, len(positions)
         deletes = write_position_deletes(meta, io, task.file, deleted, commit_uuid, counter)
-        return None, replaced, [], [deletes], len(positions)
+        return None, replaced, None, deletes, len(positions)
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        results = [r for r in pool.map(process, tasks) if r is not None]
-    added = list(_dataframe_to_data_files(meta, new_rows, io, commit_uuid, counter)) \
-        if new_rows.num_rows else []
+        results = [r for r in pool.map(process, [*tasks, *sweep]) if r is not None]
+    kept = [r[2] for r in results if r[2] is not None and r[2].num_rows]
+    rows = pa.concat_tables([new_rows, *[k.select(new_rows.schema.names).cast(new_rows.schema) for k in kept]]) \
+        if kept else new_rows
+    added = list(_dataframe_to_data_files(meta, rows, io, commit_uuid, counter)) if rows.num_rows else []
     stats.rows_added = new_rows.num_rows
     stats.rows_matched = sum(r[4] for r in results)
     stats.files_compacted = sum(1 for r in results if r[0] is not None)
     stats.files_rewritten = stats.files_compacted
-    stats.delete_files_written = sum(len(r[3]) for r in results)
-    stats.files_added = len(added) + sum(len(r[2]) for r in results)
+    stats.delete_files_written = sum(1 for r in results if r[3] is not None)
+    stats.files_added = len(added)
     dangling = dangling_deletes(meta, io)
     if not results and not dangling:
         with txn.update_snapshot(snapshot_properties=properties).fast_append() as snap:
@@ -216,28 +233,33 @@ def merge_on_read(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.
     with row_delta(txn, io, properties, commit_uuid) as snap:
         for f in dangling:
             snap.delete_data_file(f)
-        for compacted, replaced, files, deletes, _ in results:
+        for compacted, replaced, _, deletes, _ in results:
             if compacted is not None:
                 snap.delete_data_file(compacted)
             for f in replaced:
                 snap.delete_data_file(f)
-            for f in [*files, *deletes]:
-                snap.append_data_file(f)
+            if deletes is not None:
+                snap.append_data_file(deletes)
         for f in added:
             snap.append_data_file(f)
     return stats
 
 
-def _candidate_tasks(meta, io, key_columns: list[str], keys: pa.Array):
-    """Scan tasks of files that may contain a key: pruned by the key column's min/max bounds."""
-    from pyiceberg.conversions import from_bytes
+def _scan_tasks(meta, io) -> list:
+    """Every scan task (data file with its delete files) of the current snapshot."""
     from pyiceberg.table import DataScan
 
     snapshot = meta.current_snapshot()
     if snapshot is None:
         return []
-    scan = DataScan(table_metadata=meta, io=io, snapshot_id=snapshot.snapshot_id)
-    tasks = list(scan.plan_files())
+    return list(DataScan(table_metadata=meta, io=io, snapshot_id=snapshot.snapshot_id).plan_files())
+
+
+def _candidate_tasks(meta, io, key_columns: list[str], keys: pa.Array, tasks: list | None = None):
+    """Scan tasks of files that may contain a key: pruned by the key column's min/max bounds."""
+    from pyiceberg.conversions import from_bytes
+
+    tasks = _scan_tasks(meta, io) if tasks is None else tasks
     if len(key_columns) != 1 or not (pa.types.is_integer(keys.type)):
         return tasks
     field = meta.schema().find_field(key_columns[0])

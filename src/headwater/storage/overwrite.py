@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 
@@ -88,7 +89,7 @@ class ManifestSplit:
 
     @classmethod
     def of(cls, manifests: list, io, replaced: Callable[[Any], bool],
-           may_hold: Callable[[Any], bool] = lambda m: True) -> "ManifestSplit":
+           may_hold: Callable[[Any], bool] = lambda m: True) -> ManifestSplit:
         """Read each manifest once (skipping those whose partition bounds rule it out) and split.
 
         Delete-file manifests are kept as they are. A data manifest whose entries are all deleted
@@ -123,8 +124,9 @@ class ManifestSplit:
 def _producer_class():
     """pyiceberg's overwrite producer, fed the split above instead of evaluating a predicate."""
     from pyiceberg.exceptions import ValidationException
-    from pyiceberg.manifest import ManifestEntry, ManifestEntryStatus
     from pyiceberg.table.update.snapshot import _OverwriteFiles
+
+    from headwater.storage.manifest_entries import carried, removed
 
     class ReplacePartitions(_OverwriteFiles):
         def __init__(self, split: ManifestSplit, partitions: set, **kwargs: Any) -> None:
@@ -138,20 +140,14 @@ def _producer_class():
             """The replaced files are already chosen, by partition value."""
 
         def _deleted_entries(self) -> list:
-            return [ManifestEntry.from_args(status=ManifestEntryStatus.DELETED, snapshot_id=self._snapshot_id,
-                                            sequence_number=e.sequence_number,
-                                            file_sequence_number=e.file_sequence_number, data_file=e.data_file)
-                    for e in self._split.deleted]
+            return [removed(e, self._snapshot_id) for e in self._split.deleted]
 
         def _existing_manifests(self) -> list:
             out = list(self._split.keep)
             for manifest, entries in self._split.rewrite:
                 with self.new_manifest_writer(self.spec(manifest.partition_spec_id)) as writer:
                     for e in entries:
-                        writer.add_entry(ManifestEntry.from_args(
-                            status=ManifestEntryStatus.EXISTING, snapshot_id=e.snapshot_id,
-                            sequence_number=e.sequence_number, file_sequence_number=e.file_sequence_number,
-                            data_file=e.data_file))
+                        writer.add_entry(carried(e))
                 out.append(writer.to_manifest_file())
             return out
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -123,10 +123,17 @@ def dangling_deletes(meta, io) -> list:
 
 def row_delta(txn, io, properties: dict[str, str], commit_uuid: uuid.UUID | None = None):
     """A snapshot producer that adds and removes data AND position delete files in one snapshot."""
-    from pyiceberg.manifest import (DataFileContent, ManifestContent, ManifestEntry, ManifestEntryStatus,
-                                    ManifestWriterV2)
+    from pyiceberg.manifest import (
+        DataFileContent,
+        ManifestContent,
+        ManifestEntry,
+        ManifestEntryStatus,
+        ManifestWriterV2,
+    )
     from pyiceberg.table.snapshots import Operation
     from pyiceberg.table.update.snapshot import _OverwriteFiles
+
+    from headwater.storage.manifest_entries import carried, removed
 
     if txn.table_metadata.format_version != 2:
         raise ValueError("position deletes need an Iceberg format-version 2 table")
@@ -180,10 +187,7 @@ def row_delta(txn, io, properties: dict[str, str], commit_uuid: uuid.UUID | None
             for manifest in snapshot.manifests(self._io):
                 for entry in manifest.fetch_manifest_entry(self._io, discard_deleted=True):
                     if entry.data_file in self._deleted_data_files:
-                        out.append(ManifestEntry.from_args(
-                            status=ManifestEntryStatus.DELETED, snapshot_id=self._snapshot_id,
-                            sequence_number=entry.sequence_number,
-                            file_sequence_number=entry.file_sequence_number, data_file=entry.data_file))
+                        out.append(removed(entry, self._snapshot_id))
             self._validate_required_deletes(out)
             return out
 
@@ -196,25 +200,22 @@ def row_delta(txn, io, properties: dict[str, str], commit_uuid: uuid.UUID | None
                 return []
             manifests = snapshot.manifests(io=self._io)
             merge = len(manifests) > MERGE_MANIFESTS_AT
-            carried, groups = [], defaultdict(list)
+            out, groups = [], defaultdict(list)
             for manifest in manifests:
                 entries = manifest.fetch_manifest_entry(io=self._io, discard_deleted=True)
                 keep = [e for e in entries if e.data_file not in self._deleted_data_files]
                 if not keep:
                     continue
                 if len(keep) == len(entries) and not merge:
-                    carried.append(manifest)
+                    out.append(manifest)
                 else:
                     groups[(manifest.content, manifest.partition_spec_id)].extend(keep)
             for (content, spec_id), keep in groups.items():
                 with self._writer(self.spec(spec_id), content) as writer:
                     for e in keep:
-                        writer.add_entry(ManifestEntry.from_args(
-                            status=ManifestEntryStatus.EXISTING, snapshot_id=e.snapshot_id,
-                            sequence_number=e.sequence_number, file_sequence_number=e.file_sequence_number,
-                            data_file=e.data_file))
-                carried.append(writer.to_manifest_file())
-            return carried
+                        writer.add_entry(carried(e))
+                out.append(writer.to_manifest_file())
+            return out
 
     def _spec_of(f) -> int:
         try:

@@ -19,8 +19,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from headwater.errors import HeadwaterError, StorageError
-from headwater.lanes.cdc.changes import (COMMIT_TS_COLUMN, META_COLUMNS, OP_COLUMN, POSITION_COLUMN,
-                                         Change, KeyState, fold, source_types)
+from headwater.lanes.cdc.changes import (
+    COMMIT_TS_COLUMN,
+    META_COLUMNS,
+    OP_COLUMN,
+    POSITION_COLUMN,
+    Change,
+    KeyState,
+    fold,
+    source_types,
+)
 from headwater.lanes.cdc.rewrite import SMALL_FILE_BYTES, RewriteStats, key_array, merge_on_read
 from headwater.lanes.cdc.schema import SchemaChange, check_schema
 from headwater.storage.arrow_types import iceberg_compatible
@@ -86,6 +94,15 @@ class Mirror:
                  for k, v in properties.items()}
         if current is None:
             current = self._create(target)
+        stats, snap = self._merge(current, target, props, allow_drop,
+                                  lambda txn, io: (key_array(final, self.primary_key), rows))
+        return ApplyResult(batch.num_rows, rows.num_rows, deleted, snap.snapshot_id if snap else None,
+                           stats, evolutions)
+
+    def _merge(self, current: pa.Schema, target: pa.Schema, props: dict[str, str], allow_drop: bool,
+               changes_of) -> tuple[RewriteStats, Any]:
+        """One commit: evolve the schema to ``target`` if it differs, then merge the (keys, new
+        rows) that ``changes_of(txn, io)`` gives (it may read the table as the transaction sees it)."""
         table = self.lakehouse.load(self.name)
         try:
             txn = table.transaction()
@@ -94,17 +111,16 @@ class Mirror:
                     for dropped in [f.name for f in current if f.name not in target.names]:
                         update.delete_column(dropped)
                     update.union_by_name(target)
-            stats = merge_on_read(txn, table.io, self.primary_key, key_array(final, self.primary_key), rows,
-                                  props, self.threads, small_file_bytes=self.small_file_bytes)
+            keys, rows = changes_of(txn, table.io)
+            stats = merge_on_read(txn, table.io, self.primary_key, keys, rows, props, self.threads,
+                                  small_file_bytes=self.small_file_bytes)
             txn.commit_transaction()
         except HeadwaterError:
             raise
         except Exception as exc:  # pyiceberg: CommitFailedException, OSError, ArrowInvalid...
             raise StorageError(f"merging changes into {self.name!r} failed: {exc}",
                                fix="the mirror is unchanged; the lane resumes from its last commit") from exc
-        snap = self.lakehouse.current(self.name)
-        return ApplyResult(batch.num_rows, rows.num_rows, deleted, snap.snapshot_id if snap else None,
-                           stats, evolutions)
+        return stats, self.lakehouse.current(self.name)
 
     def _create(self, schema: pa.Schema) -> pa.Schema:
         """Create the empty mirror (its summary holds no position: a crash right after it simply
@@ -145,31 +161,18 @@ class Mirror:
                                             allow_breaking=True)
             return ApplyResult(len(changes), rows.num_rows, deleted, snap.snapshot_id, RewriteStats(
                 rows_added=rows.num_rows), evolutions)
-        table = self.lakehouse.load(self.name)
-        try:
-            txn = table.transaction()
-            if not target.equals(current, check_metadata=False):
-                with txn.update_schema(allow_incompatible_changes=allow_drop) as update:
-                    for dropped in [f.name for f in current if f.name not in target.names]:
-                        update.delete_column(dropped)
-                    update.union_by_name(target)
-            keys = _keys(list(states), self.primary_key, target)
+
+        def changes_of(txn, io) -> tuple[pa.Array, pa.Table]:
             new_rows = _to_arrow(upserts, target)
             if patches:  # partial updates are completed from the rows they replace
-                base = lookup(txn.table_metadata, table.io, self.primary_key, list(patches), target)
+                base = lookup(txn.table_metadata, io, self.primary_key, list(patches), target)
                 done = [KeyState("upsert", {**{c: base.get(_norm_key(k, self.primary_key, target), {})
                                                .get(c) for c in s.unchanged}, **s.row},
                                  s.position, s.op, s.commit_ts) for k, s in patches.items()]
                 new_rows = pa.concat_tables([new_rows, _to_arrow(done, target)])
-            stats = merge_on_read(txn, table.io, self.primary_key, keys, new_rows, props, self.threads,
-                                  small_file_bytes=self.small_file_bytes)
-            txn.commit_transaction()
-        except HeadwaterError:
-            raise
-        except Exception as exc:  # pyiceberg: CommitFailedException, OSError, ArrowInvalid...
-            raise StorageError(f"merging changes into {self.name!r} failed: {exc}",
-                               fix="the mirror is unchanged; the lane resumes from its last commit") from exc
-        snap = self.lakehouse.current(self.name)
+            return _keys(list(states), self.primary_key, target), new_rows
+
+        stats, snap = self._merge(current, target, props, allow_drop, changes_of)
         return ApplyResult(len(changes), len(upserts) + len(patches), deleted,
                            snap.snapshot_id if snap else None, stats, evolutions)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -168,8 +168,13 @@ def merge_on_read(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.
     from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
     from pyiceberg.table import FileScanTask
 
-    from headwater.storage.row_deletes import (dangling_deletes, read_positions, references_only, row_delta,
-                                               write_position_deletes)
+    from headwater.storage.row_deletes import (
+        dangling_deletes,
+        read_positions,
+        references_only,
+        row_delta,
+        write_position_deletes,
+    )
 
     meta = txn.table_metadata
     schema = meta.schema()

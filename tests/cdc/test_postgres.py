@@ -134,3 +134,35 @@ def test_replica_identity_and_key_are_checked(tmp_path, fresh_pg_database):
     assert platform.cdc.run("products_mirror", until_idle=0).deletes == 1
     assert mirror_rows(platform) == []
     _ = psycopg
+
+
+def test_changes_applied_before_a_lost_slot_advance_do_not_stall_the_lane(tmp_path, fresh_pg_database,
+                                                                          monkeypatch):
+    """A crash between the Iceberg commit and the slot advance leaves applied transactions in
+    the slot. With max_batch smaller than them, every peek used to return only those, which the
+    lane skips: it made no progress until the slot was advanced by hand."""
+    from headwater.sources.postgres import PostgresSource
+
+    url = fresh_pg_database
+    with connect(url) as conn:
+        conn.execute(ORDERS)
+        conn.execute("INSERT INTO orders (id, status, amount) SELECT g, 'new', g FROM generate_series(1, 5) g")
+    platform = _project(tmp_path, url)
+    assert platform.cdc.run("products_mirror", until_idle=0).status == "success"
+    slot_before = _slot_lsn(url)
+    with connect(url) as conn:
+        for key in (1, 2, 3):
+            conn.execute("UPDATE orders SET status = 'paid' WHERE id = %s", (key,))
+    with monkeypatch.context() as patch:  # the crash: committed to Iceberg, the slot not advanced
+        patch.setattr(PostgresSource, "_advance", lambda self, lsn: False)
+        lost = platform.cdc.run("products_mirror", until_idle=0)
+    assert lost.status == "success" and lost.changes == 3
+    assert _slot_lsn(url) == slot_before
+    with connect(url) as conn:
+        conn.execute("UPDATE orders SET status = 'shipped' WHERE id = 5")
+    after = platform.cdc.run("products_mirror", until_idle=0, max_batch=1)
+    assert after.status == "success", after.error
+    assert after.changes == 1  # the new transaction, and none of the three applied before
+    assert_mirror_equals_source(platform, url)
+    positions = json.loads(platform.lakehouse.current("products_mirror").summary["headwater.cdc.positions"])
+    assert _slot_lsn(url) == positions["lsn"]

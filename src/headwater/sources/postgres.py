@@ -24,9 +24,16 @@ from headwater.clock import SYSTEM_CLOCK, Clock
 from headwater.errors import HeadwaterError, NotFoundError, TransientError
 from headwater.lanes.cdc.changes import Change
 from headwater.sources.base import Batch, Record
-from headwater.sources.pg_types import (arrow_type, decode_message, format_lsn, loads, parse_lsn,
-                                        position, snapshot_expr)
 from headwater.sources.pg_catalog import TableInfo, describe
+from headwater.sources.pg_types import (
+    arrow_type,
+    decode_message,
+    format_lsn,
+    loads,
+    parse_lsn,
+    position,
+    snapshot_expr,
+)
 
 PEEK = ("SELECT lsn::text, xid::text, data FROM pg_logical_slot_peek_changes(%s, NULL, %s, "
         "'format-version', '2', 'include-lsn', '1', 'include-timestamp', '1', 'include-types', '1', "
@@ -202,6 +209,13 @@ class PostgresSource:
         self._snap_conn, self._cursor, self._phase = None, None, "stream"
 
     def _read_stream(self, max_records: int) -> Batch:
+        while True:
+            batch, stale = self._peek(max_records)
+            if not stale:
+                return batch
+
+    def _peek(self, max_records: int) -> tuple[Batch, bool]:
+        """One peek: the new changes, and whether it returned only transactions applied before."""
         rows = self._sql(PEEK, (self.slot, max_records, self.info.add_tables), "peeking changes")
         batch = Batch()
         pending: list[dict] = []
@@ -238,15 +252,22 @@ class PostgresSource:
             # only transactions of other tables: nothing to commit, release their WAL now
             self._advance(last_end)
             self._lsn = last_end
-        return batch
+        elif last_end is not None:
+            # every transaction peeked was applied before a crash that lost the slot advance: move
+            # the slot to the committed position and peek again, or every later peek returns the
+            # same ones (a peek of max_records changes may hold none of the new ones)
+            return batch, self._advance(self._lsn)  # (not moved: nothing more to skip)
+        return batch, False
 
-    def _advance(self, lsn: int) -> None:
+    def _advance(self, lsn: int) -> bool:
+        """Move the slot's confirmed position to ``lsn``; False if it was there already."""
         confirmed = self._sql("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
                               "WHERE slot_name = %s", (self.slot,))
         if confirmed and confirmed[0][0] and parse_lsn(confirmed[0][0]) >= lsn:
-            return
+            return False
         self._sql("SELECT pg_replication_slot_advance(%s, %s::pg_lsn)", (self.slot, format_lsn(lsn)),
                   "advancing the replication slot")
+        return True
 
     def commit(self, positions: dict[str, str]) -> None:
         """Advance the slot to the committed LSN (called only after the Iceberg commit)."""

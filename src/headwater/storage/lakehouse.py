@@ -111,8 +111,7 @@ class Lakehouse:
 
     def _open(self):
         if self._catalog is None:
-            from pyiceberg.catalog.sql import SqlCatalog
-
+            from headwater.storage.metadata_cache import caching_catalog_class
             from headwater.storage.partition_split import install
 
             install()
@@ -123,7 +122,8 @@ class Lakehouse:
                 Path(warehouse).mkdir(parents=True, exist_ok=True)
                 warehouse = Path(warehouse).resolve().as_uri()
             try:
-                self._catalog = SqlCatalog(self.catalog_name, uri=self.catalog_url, warehouse=warehouse)
+                self._catalog = caching_catalog_class()(self.catalog_name, uri=self.catalog_url,
+                                                        warehouse=warehouse)
                 self._catalog.create_namespace_if_not_exists(self.namespace)
             except Exception as exc:  # driver errors vary by backend; translated at this boundary
                 raise StorageError(
@@ -138,7 +138,7 @@ class Lakehouse:
     def exists(self, name: str) -> bool:
         return self.catalog.table_exists(self.identifier(name))
 
-    def load(self, name: str) -> "Table":
+    def load(self, name: str) -> Table:
         from pyiceberg.exceptions import NoSuchTableError
 
         try:
@@ -208,7 +208,7 @@ class Lakehouse:
     def snapshots(self, name: str) -> list[SnapshotInfo]:
         return [_info(s) for s in self.load(name).snapshots()]
 
-    def resolve_snapshot(self, table: "Table", as_of: str | int | datetime | None) -> int | None:
+    def resolve_snapshot(self, table: Table, as_of: str | int | datetime | None) -> int | None:
         """A snapshot id from an id, an ISO timestamp or a datetime (None: the current one)."""
         if as_of is None:
             snap = table.current_snapshot()
@@ -272,7 +272,7 @@ def _apply(txn, data: pa.Table, mode: str, partition_column: str | None, partiti
         txn.append(data, snapshot_properties=props)
 
 
-def _visible_at(table: "Table", ts_ms: int):
+def _visible_at(table: Table, ts_ms: int):
     """The snapshot readers saw at ``ts_ms``.
 
     One commit may add several snapshots (an overwrite is a delete then an append); only the last

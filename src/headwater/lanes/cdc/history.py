@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from headwater.errors import HeadwaterError, StorageError
 from headwater.lanes.cdc.changes import META_COLUMNS, POSITION_COLUMN, Change
 from headwater.lanes.cdc.rewrite import key_array, rewrite
+from headwater.storage.txn_metadata import memoise
 
 HISTORY_FIELDS = [pa.field("valid_from", pa.timestamp("us", tz="UTC")),
                   pa.field("valid_to", pa.timestamp("us", tz="UTC")),
@@ -56,8 +57,8 @@ class History:
         mirror = Mirror(self.lakehouse, self.product, self.primary_key)
         data_schema = mirror.schema()
         if data_schema is None:
-            from headwater.lanes.cdc.schema import check_schema
             from headwater.lanes.cdc.changes import fold
+            from headwater.lanes.cdc.schema import check_schema
 
             data_schema, _ = check_schema(self.product, None, fold(todo, self.primary_key),
                                           {**(types or {})}, self.primary_key)
@@ -112,7 +113,7 @@ class History:
 
         table = self.lakehouse.load(self.name)
         try:
-            txn = table.transaction()
+            txn = memoise(table.transaction())  # metadata computed once per staged change
             existing = txn.table_metadata.schema()
             if len(existing.fields) != len(schema):
                 with txn.update_schema() as update:

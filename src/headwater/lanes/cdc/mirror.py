@@ -32,6 +32,7 @@ from headwater.lanes.cdc.changes import (
 from headwater.lanes.cdc.rewrite import SMALL_FILE_BYTES, RewriteStats, key_array, merge_on_read
 from headwater.lanes.cdc.schema import SchemaChange, check_schema
 from headwater.storage.arrow_types import iceberg_compatible
+from headwater.storage.txn_metadata import memoise
 
 TARGET_FILE_BYTES = 64 * 1024 * 1024
 META_FIELDS = [pa.field(POSITION_COLUMN, pa.string()), pa.field(COMMIT_TS_COLUMN, pa.timestamp("us", tz="UTC")),
@@ -105,7 +106,7 @@ class Mirror:
         rows) that ``changes_of(txn, io)`` gives (it may read the table as the transaction sees it)."""
         table = self.lakehouse.load(self.name)
         try:
-            txn = table.transaction()
+            txn = memoise(table.transaction())  # metadata computed once per staged change
             if not target.equals(current, check_metadata=False):
                 with txn.update_schema(allow_incompatible_changes=allow_drop) as update:
                     for dropped in [f.name for f in current if f.name not in target.names]:

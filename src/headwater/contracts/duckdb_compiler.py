@@ -55,7 +55,8 @@ class Compiled:
 def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True, samples: int = 5,
                  existing: str | None = None, masked: frozenset[str] = frozenset(),
                  strings: frozenset[str] | None = None, key_ranges: dict[str, KeyRange] | None = None,
-                 external: dict[str, np.ndarray] | None = None) -> Compiled:
+                 external: dict[str, np.ndarray] | None = None,
+                 counted: dict[str, int] | None = None) -> Compiled:
     """The query for a batch.
 
     Count mode (``row_ids=False``, ``contract check``): one aggregate pass with a count per rule.
@@ -65,12 +66,13 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
 
     ``key_ranges``: unique rules on one integer column of narrow range (counted with a bitstring,
     keys.py). ``external``: row mode, rules already evaluated outside the engine (the sorted
-    positions of the rows that fail them).
+    positions of the rows that fail them). ``counted``: count mode, the failure counts of rules
+    evaluated outside the engine (pattern rules, patterns.py); the pass does not read their columns.
     ``existing``: a relation holding rows already in the table; keys found there count as
     duplicates too (used when replaying quarantined rows into a table).
     """
     rows, dataset = plan.row_checks, plan.dataset_checks
-    key_ranges, external = key_ranges or {}, external or {}
+    key_ranges, external, counted = key_ranges or {}, external or {}, counted or {}
     joins, flags, ctes = [], [], []
     overrides: dict[int, str] = {}
     samples_override: dict[int, str] = {}
@@ -81,6 +83,9 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
         cols = [q(c) for c in check.columns]
         if row_ids and check.id in external and (check.kind != "unique" or existing is None):
             outside[i] = external[check.id]
+            cond = "false"
+        elif not row_ids and check.id in counted:
+            overrides[i] = f"{int(counted[check.id])}::BIGINT"
             cond = "false"
         elif check.kind == "unique" and existing is None and not row_ids and check.id in key_ranges:
             overrides[i] = bitstring_sql(f"__hw_k{i}", key_ranges[check.id])
@@ -130,7 +135,7 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
     batch_aggs += [f"({c.params['sql'].strip().rstrip(';')}) AS __hw_sql{k}"
                    for k, c in enumerate(c for c in dataset if c.kind == "sql")]
     # Only the columns the rules read travel through the joins (not the whole row).
-    needed = _needed(plan, row_ids)
+    needed = _needed(plan, row_ids, frozenset(counted))
     cols_sql = "*" if needed is None else ", ".join(q(c) for c in needed) or "1 AS __hw_one"
     source = f"(SELECT {cols_sql} FROM {relation}) b"
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
@@ -184,13 +189,17 @@ def sample_sql(plan: CheckPlan, check: Check, relation: str, k: int, masked: fro
     return f"SELECT {pick} FROM {relation} b WHERE coalesce(({_row_condition(check, 'b', strings)}), false) LIMIT {k}"
 
 
-def _needed(plan: CheckPlan, row_ids: bool) -> list[str] | None:
-    """Columns the row rules read (None: an expression could not be parsed, so read all)."""
+def _needed(plan: CheckPlan, row_ids: bool, outside: frozenset[str] = frozenset()) -> list[str] | None:
+    """Columns the row rules read (None: an expression could not be parsed, so read all).
+
+    ``outside``: rules evaluated outside the pass; their columns are read only if another rule needs them.
+    """
     import sqlglot
     from sqlglot import exp
 
     cols: dict[str, None] = {ROW_ID: None} if row_ids else {}
-    for c in list(_pk(plan)) + [c for check in plan.checks if check.kind != "sql" for c in check.columns]:
+    for c in list(_pk(plan)) + [c for check in plan.checks if check.kind != "sql" and check.id not in outside
+                                for c in check.columns]:
         cols.setdefault(c, None)
     for check in plan.checks:
         if check.kind == "expression":

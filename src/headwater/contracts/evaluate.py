@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -12,7 +14,7 @@ import pyarrow as pa
 from headwater.contracts.duckdb_compiler import (BATCH, BITS, ROW_ID, Verdict, compile_plan, q,
                                                  run_compiled, sample_sql)
 from headwater.contracts.keys import KeyRange, duplicate_rows
-from headwater.contracts.patterns import pattern_failures
+from headwater.contracts.patterns import failing_positions, pattern_failures, scannable
 from headwater.contracts.model import Severity
 from headwater.contracts.plan import Check, CheckPlan
 from headwater.contracts.results import CheckResult, CheckRun, CheckStatus, status_for
@@ -92,17 +94,60 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
                         if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
                         or pa.types.is_string_view(f.type))
     ranges, external = _integer_keys(session, sub, relation_schema, relation, row_ids, existing, batch)
+    counted: dict[str, int] = {}
+    found: dict[str, list[dict]] = {}
     if row_ids and batch is not None:
         external.update(pattern_failures(sub, batch))
+    elif not row_ids:
+        counted, found = _scan_patterns(session, sub, relation_schema, relation, samples, masked)
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples, existing=existing,
-                            masked=masked, strings=strings, key_ranges=ranges, external=external)
+                            masked=masked, strings=strings, key_ranges=ranges, external=external,
+                            counted=counted)
     verdict = run_compiled(session, compiled, now)
+    for result in verdict.results:
+        if found.get(result.check.id):
+            result.samples = found[result.check.id]
     if samples:  # samples of failing rules only, taken after the pass
         _samples(session, sub, verdict, relation, samples, masked, strings, row_ids, ranges)
     order = {c.id: i for i, c in enumerate(plan.checks)}
     body = sorted(verdict.results + skipped, key=lambda r: order[r.check.id])
     run = CheckRun(plan.product, plan.version, verdict.rows if rows is None else rows, results + body)
     return run, verdict
+
+
+def _scan_patterns(session, plan: CheckPlan, schema: pa.Schema, relation: str, k: int,
+                   masked: frozenset[str]) -> tuple[dict[str, int], dict[str, list[dict]]]:
+    """Count mode: pattern rules on string columns, counted outside the pass (patterns.py).
+
+    One streamed read of the pattern columns (and the primary key, for samples); each batch is
+    searched on every core while the next one is read. Returns failure counts and up to ``k``
+    sample rows per rule.
+    """
+    checks = [c for c in plan.row_checks if scannable(c, schema)]
+    if not checks:
+        return {}, {}
+    pk = [c for c in _pk(plan) if c in schema.names] if k else []
+    columns = list(dict.fromkeys(pk + [c.columns[0] for c in checks]))
+    counts = {c.id: 0 for c in checks}
+    found: dict[str, list[dict]] = {c.id: [] for c in checks}
+    reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(1 << 20)
+
+    def search(batch: pa.RecordBatch) -> list[tuple[int, list[dict]]]:
+        out = []
+        for check in checks:
+            bad = failing_positions(batch.column(check.columns[0]), check.params["pattern"])
+            cols = list(dict.fromkeys(pk + [check.columns[0]]))
+            rows = batch.select(cols).take(pa.array(bad[:k])).to_pylist() if k and len(bad) else []
+            out.append((len(bad), [{c: "***" if c in masked else row[c] for c in cols} for row in rows]))
+        return out
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        done = [pool.submit(search, batch) for batch in reader]  # batches are searched while the next is read
+        for future in done:
+            for check, (failed, rows) in zip(checks, future.result()):
+                counts[check.id] += failed
+                found[check.id] += rows[:max(0, k - len(found[check.id]))]
+    return counts, found
 
 
 def _integer_keys(session, plan: CheckPlan, schema: pa.Schema, relation: str, row_ids: bool,

@@ -1,0 +1,109 @@
+"""Pattern rules searched by their complement (regex_dfa.py, patterns.py) agree with RE2 row by row."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from headwater.contracts import patterns
+from headwater.contracts.patterns import anchored, failing_positions
+from headwater.contracts.regex_dfa import complement, full_match
+
+PATTERNS = [
+    r"[^@ ]+@[^@ ]+\.[a-z]+", "[A-Z]{3}", r"\d{4}-\d{2}-\d{2}", r"^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$",
+    r"(ab|a)*c?", r"\w+\s\w*", ".*", "x*", r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}", r"\+?[0-9 ()-]{3,9}",
+    "é+ü", "[^a]", "a{2,5}b{0,2}", "", "a|", r"\D\W\S", r"[\d\s]+", "(a+)+b", r"\A[A-Z]{2}", "PL|DE|FR",
+    ".{3}", "(?:x|y)+?z", r"[\x00-\x1f]", "中.", "(?P<code>[A-Z]{2})-\\d+",
+]
+ALPHABET = list("abcxyzAZ019@. -_()+\té+ü\x00\x1f") + ["\u4e2d", "\U0001F600"]
+
+
+def _strings(seed: int, n: int, newline: bool = False) -> list[str]:
+    rng = random.Random(seed)
+    letters = ALPHABET + (["\n"] if newline else [])
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(0, 7))) for _ in range(n)]
+
+
+def _re2(values: list, pattern: str) -> list:
+    return pc.match_substring_regex(pa.array(values, pa.string()), anchored(pattern)).to_pylist()
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_the_dfa_and_its_complement_agree_with_re2(pattern):
+    values = _strings(hash(pattern) % 1000, 4000)
+    truth = _re2(values, pattern)
+    assert [full_match(pattern, v) for v in values] == truth
+    regex, empty_fails = complement(pattern)
+    assert empty_fails == (not _re2([""], pattern)[0])
+    lines = [v for v in values if v]
+    hits = pc.match_substring_regex(pa.array(lines), anchored(regex)).to_pylist()
+    assert hits == [not t for t, v in zip(truth, values) if v]
+
+
+@pytest.mark.parametrize("pattern", [
+    "(?i)abc", "a(?i:b)", r"\bword\b", "[[:alpha:]]+", "a{,3}", "(?=a)b", r"(a)\1", "a$b", "x(^a)",
+])
+def test_syntax_whose_complement_is_not_built_is_left_to_re2(pattern):
+    assert complement(pattern) is None
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+@pytest.mark.parametrize("pattern", [r"[^@ ]+@[^@ ]+\.[a-z]+", "[A-Z]{3}", "a|", "", "(?i)ab"])
+def test_failing_positions_equal_re2_with_nulls_empties_and_newlines(monkeypatch, kind, pattern):
+    monkeypatch.setattr(patterns, "PIECE", 700)  # several pieces per chunk, searched in parallel
+    rng = random.Random(7)
+    values = [None if rng.random() < 0.1 else v for v in _strings(11, 5000, newline=True)]
+    values[100] = "a@b.com\nc@d.com"  # two good lines, one bad value
+    column = pa.chunked_array([pa.array(values[:1234], kind), pa.array(values[1234:], kind)])
+    got = failing_positions(column, pattern)
+    want = [i for i, ok in enumerate(_re2(values, pattern)) if ok is False]
+    assert got.tolist() == want
+
+
+def test_a_block_is_checked_row_by_row_only_where_the_complement_hits():
+    values = pa.array([f"user{i}@shop.example" for i in range(10_000)])
+    values = pc.if_else(pa.array(np.isin(np.arange(10_000), [5, 6000])), pa.scalar("bad"), values)
+    regex, _ = complement(r"[^@ ]+@[^@ ]+\.[a-z]+")
+    rows = patterns._blocks_hit(values, regex)
+    assert sorted(set(rows.tolist()) & {5, 6000}) == [5, 6000]
+    assert len(rows) == 2 * patterns.BLOCK  # the two blocks holding the bad rows, nothing else
+    assert failing_positions(values, r"[^@ ]+@[^@ ]+\.[a-z]+").tolist() == [5, 6000]
+
+
+def test_contract_check_counts_pattern_rules_outside_the_pass_with_samples():
+    from ruamel.yaml import YAML
+
+    from headwater.contracts.evaluate import evaluate
+    from headwater.contracts.model import Contract
+    from headwater.contracts.plan import build_plan
+    from headwater.engines.duckdb import DuckDBSession
+
+    contract = Contract.model_validate(YAML(typ="safe").load("""
+product: p
+version: 1.0.0
+primary_key: [id]
+columns:
+  - {name: id, type: long}
+  - {name: email, type: string, pii: true, checks: [{pattern: '[^@ ]+@[^@ ]+\\.[a-z]+', id: email_format}]}
+  - {name: code, type: string, checks: [{pattern: '[A-Z]{2}\\d', id: code_format}]}
+"""))
+    n = 3000
+    emails = [f"u{i}@x.org" if i % 7 else "nope" for i in range(n)]
+    codes = [None if i % 11 == 0 else ("AB1" if i % 5 else "ab1") for i in range(n)]
+    table = pa.table({"id": pa.array(range(n), pa.int64()), "email": emails, "code": codes})
+    session = DuckDBSession()
+    session.register_arrow("t", table)
+    run, _ = evaluate(session, build_plan(contract), table.schema, lakehouse=None,
+                      now=datetime.now(timezone.utc), row_ids=False, samples=3, relation="t")
+    by_id = {r.check.id: r for r in run.results}
+    assert by_id["email_format"].failed_rows == sum(1 for e in emails if e == "nope")
+    assert by_id["email_format"].samples == [{"id": 0, "email": "***"}, {"id": 7, "email": "***"},
+                                             {"id": 14, "email": "***"}]
+    assert by_id["code_format"].failed_rows == sum(1 for c in codes if c == "ab1")
+    assert [s["code"] for s in by_id["code_format"].samples] == ["ab1"] * 3
+    session.close()

@@ -107,3 +107,48 @@ columns:
     assert by_id["code_format"].failed_rows == sum(1 for c in codes if c == "ab1")
     assert [s["code"] for s in by_id["code_format"].samples] == ["ab1"] * 3
     session.close()
+
+
+@pytest.mark.parametrize("pattern", ["[A-Z]{3}", r"\d{4}-\d{2}", r"[A-Z]{2}\w", "A|B", r"\*[?]x", "^[a-c]{2}$"])
+def test_fixed_ascii_patterns_become_globs_with_re2s_verdict(pattern):
+    import duckdb
+
+    from headwater.contracts.regex_dfa import glob
+
+    shape = glob(pattern)
+    assert shape is not None
+    values = _strings(3, 3000, newline=True) + ["ABC", "AB1", "1234-56", "*?x", "ab", "é12", "AB\n", "a", "B"]
+    con = duckdb.connect()
+    got = [r[0] for r in con.execute("SELECT v GLOB ? FROM unnest(?) AS t(v)", [shape, values]).fetchall()]
+    assert got == _re2(values, pattern)
+
+
+@pytest.mark.parametrize("pattern", ["[a-z]+", "a.b", "[^A]{2}", "é{2}", r"\s\d", "(?:AB){2}", "x]", "[-a]"])
+def test_patterns_glob_cannot_express_have_no_glob(pattern):
+    from headwater.contracts.regex_dfa import glob
+
+    assert glob(pattern) is None
+
+
+def test_samples_of_an_expression_rule_show_the_columns_it_reads():
+    from ruamel.yaml import YAML
+
+    from headwater.contracts.evaluate import evaluate
+    from headwater.contracts.model import Contract
+    from headwater.contracts.plan import build_plan
+    from headwater.engines.duckdb import DuckDBSession
+
+    contract = Contract.model_validate(YAML(typ="safe").load("""
+product: p
+version: 1.0.0
+columns: [{name: a, type: long}, {name: b, type: long}, {name: c, type: long}]
+rules: [{id: b_after_a, expression: b >= a}]
+"""))
+    table = pa.table({"a": [1, 5, 2], "b": [2, 1, 3], "c": [0, 0, 0]})
+    session = DuckDBSession()
+    session.register_arrow("t", table)
+    run, _ = evaluate(session, build_plan(contract), table.schema, lakehouse=None,
+                      now=datetime.now(timezone.utc), row_ids=False, samples=3, relation="t")
+    result = next(r for r in run.results if r.check.id == "b_after_a")
+    assert result.failed_rows == 1 and result.samples == [{"b": 1, "a": 5}]
+    session.close()

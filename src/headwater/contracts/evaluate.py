@@ -11,11 +11,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from headwater.contracts.duckdb_compiler import (BATCH, BITS, ROW_ID, Verdict, compile_plan, q,
-                                                 run_compiled, sample_sql)
+from headwater.contracts.duckdb_compiler import (
+    BATCH,
+    BITS,
+    ROW_ID,
+    Verdict,
+    compile_plan,
+    expression_columns,
+    lit,
+    q,
+    run_compiled,
+    sample_sql,
+)
 from headwater.contracts.keys import KeyRange, duplicate_rows
-from headwater.contracts.patterns import failing_positions, pattern_failures, scannable
 from headwater.contracts.model import Severity
+from headwater.contracts.patterns import failing_positions, pattern_failures, scannable
 from headwater.contracts.plan import Check, CheckPlan
 from headwater.contracts.results import CheckResult, CheckRun, CheckStatus, status_for
 from headwater.contracts.types import matches, parse_type, type_name
@@ -52,7 +62,7 @@ def schema_results(plan: CheckPlan, schema: pa.Schema) -> list[CheckResult]:
     return out
 
 
-def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse: "Lakehouse",
+def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse: Lakehouse,
              now: datetime, rows: int | None = None, row_ids: bool = True, samples: int = 5,
              existing: str | None = None, relation: str = BATCH,
              project=None, batch: pa.Table | None = None) -> tuple[CheckRun, Verdict | None]:
@@ -99,7 +109,7 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     if row_ids and batch is not None:
         external.update(pattern_failures(sub, batch))
     elif not row_ids:
-        counted, found = _scan_patterns(session, sub, relation_schema, relation, samples, masked)
+        counted, found = _scan_patterns(session, sub, relation_schema, relation, samples, masked, batch)
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples, existing=existing,
                             masked=masked, strings=strings, key_ranges=ranges, external=external,
                             counted=counted)
@@ -115,38 +125,50 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     return run, verdict
 
 
-def _scan_patterns(session, plan: CheckPlan, schema: pa.Schema, relation: str, k: int,
-                   masked: frozenset[str]) -> tuple[dict[str, int], dict[str, list[dict]]]:
+def _scan_patterns(session, plan: CheckPlan, schema: pa.Schema, relation: str, k: int, masked: frozenset[str],
+                   batch: pa.Table | None) -> tuple[dict[str, int], dict[str, list[dict]]]:
     """Count mode: pattern rules on string columns, counted outside the pass (patterns.py).
 
-    One streamed read of the pattern columns (and the primary key, for samples); each batch is
-    searched on every core while the next one is read. Returns failure counts and up to ``k``
-    sample rows per rule.
+    The pattern columns come from ``batch`` when the rows are in memory, else from one streamed
+    read of the relation, each batch searched on every core while the next is read. Returns
+    failure counts and up to ``k`` sample rows per rule: the first failing values, looked up with
+    the primary key (a value's verdict does not depend on its row).
     """
     checks = [c for c in plan.row_checks if scannable(c, schema)]
     if not checks:
         return {}, {}
-    pk = [c for c in _pk(plan) if c in schema.names] if k else []
-    columns = list(dict.fromkeys(pk + [c.columns[0] for c in checks]))
+    columns = list(dict.fromkeys(c.columns[0] for c in checks))
     counts = {c.id: 0 for c in checks}
-    found: dict[str, list[dict]] = {c.id: [] for c in checks}
-    reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(1 << 20)
+    values: dict[str, list] = {c.id: [] for c in checks}
 
-    def search(batch: pa.RecordBatch) -> list[tuple[int, list[dict]]]:
+    def search(part) -> list[tuple[int, list]]:
         out = []
         for check in checks:
-            bad = failing_positions(batch.column(check.columns[0]), check.params["pattern"])
-            cols = list(dict.fromkeys(pk + [check.columns[0]]))
-            rows = batch.select(cols).take(pa.array(bad[:k])).to_pylist() if k and len(bad) else []
-            out.append((len(bad), [{c: "***" if c in masked else row[c] for c in cols} for row in rows]))
+            bad = failing_positions(part.column(check.columns[0]), check.params["pattern"])
+            taken = part.column(check.columns[0]).take(pa.array(bad[:k])).to_pylist() if k and len(bad) else []
+            out.append((len(bad), taken))
         return out
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        done = [pool.submit(search, batch) for batch in reader]  # batches are searched while the next is read
-        for future in done:
-            for check, (failed, rows) in zip(checks, future.result()):
-                counts[check.id] += failed
-                found[check.id] += rows[:max(0, k - len(found[check.id]))]
+    if batch is not None:
+        parts = [search(batch.select(columns))]
+    else:
+        reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(1 << 20)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            parts = [f.result() for f in [pool.submit(search, b) for b in reader]]  # searched while reading
+    for part in parts:
+        for check, (failed, taken) in zip(checks, part):
+            counts[check.id] += failed
+            values[check.id] += [v for v in dict.fromkeys(taken) if v not in values[check.id]]
+    found: dict[str, list[dict]] = {}
+    for check in checks:
+        if not values[check.id]:
+            continue
+        column = check.columns[0]
+        cols = list(dict.fromkeys(_pk(plan) + [column]))
+        pick = ", ".join(("'***'" if c in masked else q(c)) + f" AS {q(c)}" for c in cols)
+        wanted = ", ".join(lit(v) for v in values[check.id][:k])
+        found[check.id] = session.query(f"SELECT {pick} FROM {relation} WHERE {q(column)} IN ({wanted}) "
+                                        f"LIMIT {k}").to_pylist()
     return counts, found
 
 
@@ -184,7 +206,7 @@ def _samples(session, plan: CheckPlan, verdict: Verdict, relation: str, k: int, 
         check = result.check
         if not result.failed_rows or result.samples:
             continue
-        cols = list(dict.fromkeys(_pk(plan) + list(check.columns)))
+        cols = list(dict.fromkeys(_pk(plan) + list(check.columns) + expression_columns(check)))
         if row_ids:  # the failing rows are known: read those
             hit = (verdict.failing_masks[i // BITS] >> (i % BITS)) & 1 == 1
             picked = ", ".join(str(int(r)) for r in verdict.failing_rows[hit][:k])

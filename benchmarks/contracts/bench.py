@@ -99,7 +99,7 @@ def in_memory(table: pa.Table, split: bool):
     else:
         s.register_arrow("t", table)
         run, _ = evaluate(s, plan, table.schema, lakehouse=None, now=datetime.now(timezone.utc), row_ids=False,
-                          samples=3, relation="t")
+                          samples=3, relation="t", batch=table)
         extra = {}
     took = time.perf_counter() - t
     s.close()

@@ -138,7 +138,8 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
     batch_aggs += [f"({c.params['sql'].strip().rstrip(';')}) AS __hw_sql{k}"
                    for k, c in enumerate(c for c in dataset if c.kind == "sql")]
     # Only the columns the rules read travel through the joins (not the whole row).
-    needed = _needed(plan, row_ids, frozenset(counted))
+    elsewhere = frozenset(counted) | frozenset(rows[i].id for i in outside)
+    needed = _needed(plan, row_ids, elsewhere)
     cols_sql = "*" if needed is None else ", ".join(q(c) for c in needed) or "1 AS __hw_one"
     source = f"(SELECT {cols_sql} FROM {relation}) b"
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""

@@ -122,12 +122,13 @@ def _blocks_hit(arr: pa.Array, regex: str) -> np.ndarray:
 
 
 def _has_newline(arr: pa.Array) -> bool:
-    """Whether any value holds a newline (one memchr over the values' bytes)."""
-    offsets = np.frombuffer(arr.buffers()[1], np.int64 if pa.types.is_large_string(arr.type) else np.int32,
-                            count=len(arr) + 1, offset=arr.offset * (8 if pa.types.is_large_string(arr.type) else 4))
+    """Whether any value holds a newline (a copy and one memchr over the values' bytes: 3 ms per 1M e-mails)."""
     data = arr.buffers()[2]
-    if data is None:
+    if data is None or not len(arr):
         return False
+    large = pa.types.is_large_string(arr.type)
+    offsets = np.frombuffer(arr.buffers()[1], np.int64 if large else np.int32, count=len(arr) + 1,
+                            offset=arr.offset * (8 if large else 4))
     return memoryview(data)[int(offsets[0]):int(offsets[-1])].tobytes().find(b"\n") >= 0
 
 

@@ -152,3 +152,12 @@ rules: [{id: b_after_a, expression: b >= a}]
     result = next(r for r in run.results if r.check.id == "b_after_a")
     assert result.failed_rows == 1 and result.samples == [{"b": 1, "a": 5}]
     session.close()
+
+
+def test_a_complement_re2_refuses_falls_back_to_one_call_per_row(monkeypatch):
+    def refuse(arr, regex):
+        raise pa.ArrowInvalid("pattern too large - compile failed")
+
+    monkeypatch.setattr(patterns, "_blocks_hit", refuse)
+    values = ["a@b.org", "nope", None, "", "c@d.net"]
+    assert failing_positions(pa.array(values), r"[^@ ]+@[^@ ]+\.[a-z]+").tolist() == [1, 3]

@@ -88,11 +88,16 @@ def _piece(arr: pa.Array, pattern: str) -> np.ndarray:
         valid = arr.is_valid()
         index = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
         arr = arr.filter(valid)
-    if comp is None or len(arr) == 0:
+    candidates = None
+    if comp is not None and len(arr):
+        regex, empty_fails = comp
+        try:
+            candidates = _blocks_hit(arr, regex)
+        except pa.ArrowInvalid:  # RE2 refused the complement (e.g. over its memory budget): row by row
+            candidates = None
+    if candidates is None:
         bad = _per_row(arr, pattern, None)
     else:
-        regex, empty_fails = comp
-        candidates = _blocks_hit(arr, regex)
         if empty_fails:
             empties = np.flatnonzero(pc.equal(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False))
             if len(empties):

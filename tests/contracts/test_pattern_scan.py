@@ -161,3 +161,41 @@ def test_a_complement_re2_refuses_falls_back_to_one_call_per_row(monkeypatch):
     monkeypatch.setattr(patterns, "_blocks_hit", refuse)
     values = ["a@b.org", "nope", None, "", "c@d.net"]
     assert failing_positions(pa.array(values), r"[^@ ]+@[^@ ]+\.[a-z]+").tolist() == [1, 3]
+
+
+def test_samples_come_from_the_first_rows_in_one_query_or_from_a_query_per_rule(monkeypatch):
+    from ruamel.yaml import YAML
+
+    from headwater.contracts import evaluate as ev
+    from headwater.contracts.model import Contract
+    from headwater.contracts.plan import build_plan
+    from headwater.engines.duckdb import DuckDBSession
+
+    contract = Contract.model_validate(YAML(typ="safe").load("""
+product: p
+version: 1.0.0
+primary_key: [id]
+columns:
+  - {name: id, type: long}
+  - {name: qty, type: int, checks: [{range: {min: 1}, id: qty_positive}]}
+  - {name: status, type: string, checks: [{accepted_values: [a, b], id: status_known}]}
+"""))
+    n = 1000
+    qty = [0 if i % 10 == 0 else 5 for i in range(n)]  # failing all along
+    status = ["a"] * n
+    status[990] = status[995] = "zzz"  # failing only near the end
+    table = pa.table({"id": pa.array(range(n), pa.int64()), "qty": pa.array(qty, pa.int32()), "status": status})
+    monkeypatch.setattr(ev, "PREFIX_ROWS", 100)
+    queries = []
+    session = DuckDBSession()
+    real = session.query
+    session.query = lambda sql: queries.append(sql) or real(sql)
+    session.register_arrow("t", table)
+    run, _ = ev.evaluate(session, build_plan(contract), table.schema, lakehouse=None,
+                         now=datetime.now(timezone.utc), row_ids=False, samples=3, relation="t")
+    by_id = {r.check.id: r for r in run.results}
+    assert by_id["qty_positive"].samples == [{"id": 0, "qty": 0}, {"id": 10, "qty": 0}, {"id": 20, "qty": 0}]
+    assert by_id["status_known"].samples == [{"id": 990, "status": "zzz"}, {"id": 995, "status": "zzz"}]
+    assert sum("LIMIT 100" in sql for sql in queries) == 1  # one read of the first rows for both rules
+    assert sum("LIMIT 3" in sql for sql in queries) == 1  # and one query for the rule it missed
+    session.close()

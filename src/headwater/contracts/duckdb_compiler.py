@@ -129,7 +129,7 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
             joins.append(f"LEFT JOIN (SELECT DISTINCT {keys}, true AS __hit FROM {q(view)}) r{i} ON {on}")
             cond = f"{_all_not_null(cols, 'b')} AND r{i}.__hit IS NULL"
         else:
-            cond = _row_condition(check, "b", strings)
+            cond = row_condition(check, "b", strings)
         # NULL reads as "passes" in count_if, CASE WHEN and WHERE alike; a coalesce per flag cost 10% of the pass
         flags.append(f"({cond}) AS __hw_f{i}")
     masks = (len(rows) + BITS - 1) // BITS
@@ -190,7 +190,7 @@ def sample_sql(plan: CheckPlan, check: Check, relation: str, k: int, masked: fro
         return None
     cols = list(dict.fromkeys(list(_pk(plan)) + list(check.columns) + expression_columns(check)))
     pick = ", ".join(("'***'" if c in masked else f"b.{q(c)}") + f" AS {q(c)}" for c in cols) or "1 AS __hw_one"
-    return f"SELECT {pick} FROM {relation} b WHERE coalesce(({_row_condition(check, 'b', strings)}), false) LIMIT {k}"
+    return f"SELECT {pick} FROM {relation} b WHERE coalesce(({row_condition(check, 'b', strings)}), false) LIMIT {k}"
 
 
 def expression_columns(check: Check) -> list[str]:
@@ -239,7 +239,7 @@ def _all_not_null(cols: list[str], alias: str) -> str:
     return " AND ".join(f"{alias}.{c} IS NOT NULL" for c in cols) or "true"
 
 
-def _row_condition(check: Check, a: str, strings: frozenset[str] | None = None) -> str:
+def row_condition(check: Check, a: str, strings: frozenset[str] | None = None) -> str:
     """SQL that is true when a row FAILS ``check`` (NULL values pass every rule but not_null)."""
     cols = [f"{a}.{q(c)}" for c in check.columns]
     p = check.params

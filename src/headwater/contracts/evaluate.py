@@ -20,6 +20,7 @@ from headwater.contracts.duckdb_compiler import (
     expression_columns,
     lit,
     q,
+    row_condition,
     run_compiled,
     sample_sql,
 )
@@ -164,6 +165,9 @@ def _scan_patterns(session, plan: CheckPlan, schema: pa.Schema, relation: str, k
         if not values[check.id]:
             continue
         column = check.columns[0]
+        if not _pk(plan):  # the values are the samples
+            found[check.id] = [{column: "***" if column in masked else v} for v in values[check.id][:k]]
+            continue
         cols = list(dict.fromkeys(_pk(plan) + [column]))
         pick = ", ".join(("'***'" if c in masked else q(c)) + f" AS {q(c)}" for c in cols)
         wanted = ", ".join(lit(v) for v in values[check.id][:k])
@@ -202,6 +206,8 @@ def _integer_keys(session, plan: CheckPlan, schema: pa.Schema, relation: str, ro
 def _samples(session, plan: CheckPlan, verdict: Verdict, relation: str, k: int, masked: frozenset[str],
              strings: frozenset[str], row_ids: bool, ranges: dict[str, KeyRange]) -> None:
     """Up to ``k`` failing rows per failing rule (each query stops early or reads one column)."""
+    if not row_ids:
+        _prefix_samples(session, plan, verdict, relation, k, masked, strings)
     for i, result in enumerate(verdict.results):
         check = result.check
         if not result.failed_rows or result.samples:
@@ -225,6 +231,37 @@ def _samples(session, plan: CheckPlan, verdict: Verdict, relation: str, k: int, 
             query = sample_sql(plan, check, relation, k, masked, strings)
             if query is not None:
                 result.samples = session.query(query).to_pylist()
+
+
+PREFIX_ROWS = 1 << 16
+
+
+def _prefix_samples(session, plan: CheckPlan, verdict: Verdict, relation: str, k: int,
+                    masked: frozenset[str], strings: frozenset[str]) -> None:
+    """Samples of every failing row rule from the relation's first rows, in one query.
+
+    Failing rows are rarely all at the end: one read of ``PREFIX_ROWS`` rows usually holds ``k`` of
+    each, where a query per rule would start a scan per rule. A rule with fewer there is sampled
+    on its own afterwards (sample_sql, which reads until it has ``k``).
+    """
+    wanted = [r for r in verdict.results if r.failed_rows and not r.samples
+              and sample_sql(plan, r.check, relation, k, masked, strings) is not None]
+    if len(wanted) < 2:
+        return
+    cols_of = {r.check.id: list(dict.fromkeys(_pk(plan) + list(r.check.columns) + expression_columns(r.check)))
+               for r in wanted}
+    every = list(dict.fromkeys(c for cols in cols_of.values() for c in cols))
+    picks = [("'***'" if c in masked else f"b.{q(c)}") + f" AS {q('__hw_v_' + c)}" for c in every]
+    flags = [f"coalesce(({row_condition(r.check, 'b', strings)}), false) AS __hw_p{n}" for n, r in enumerate(wanted)]
+    table = session.query(f"SELECT {', '.join(picks + flags)} FROM (SELECT * FROM {relation} LIMIT {PREFIX_ROWS}) b "
+                          f"WHERE {' OR '.join(f'__hw_p{n}' for n in range(len(wanted)))}")
+    for n, result in enumerate(wanted):
+        hit = np.flatnonzero(table.column(f"__hw_p{n}").to_numpy(zero_copy_only=False))[:k]
+        if len(hit) < min(k, result.failed_rows):
+            continue  # too few in the prefix: sampled on its own
+        cols = cols_of[result.check.id]
+        rows = table.select([f"__hw_v_{c}" for c in cols]).take(pa.array(hit)).to_pylist()
+        result.samples = [{c: row[f"__hw_v_{c}"] for c in cols} or {"__hw_one": 1} for row in rows]
 
 
 def _pk(plan: CheckPlan) -> list[str]:

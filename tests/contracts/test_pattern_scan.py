@@ -47,6 +47,7 @@ def test_the_dfa_and_its_complement_agree_with_re2(pattern):
 
 @pytest.mark.parametrize("pattern", [
     "(?i)abc", "a(?i:b)", r"\bword\b", "[[:alpha:]]+", "a{,3}", "(?=a)b", r"(a)\1", "a$b", "x(^a)",
+    "a{01}", r"\d{1,03}", "a{00}x*", "@{1,02}", "a{4294967296}",  # RE2 reads these counts as literal text
 ])
 def test_syntax_whose_complement_is_not_built_is_left_to_re2(pattern):
     assert complement(pattern) is None
@@ -123,7 +124,8 @@ def test_fixed_ascii_patterns_become_globs_with_re2s_verdict(pattern):
     assert got == _re2(values, pattern)
 
 
-@pytest.mark.parametrize("pattern", ["[a-z]+", "a.b", "[^A]{2}", "é{2}", r"\s\d", "(?:AB){2}", "x]", "[-a]"])
+@pytest.mark.parametrize("pattern", ["[a-z]+", "a.b", "[^A]{2}", "é{2}", r"\s\d", "(?:AB){2}", "x]", "[-a]",
+                                     "[A-Z]{03}", "a{01}"])
 def test_patterns_glob_cannot_express_have_no_glob(pattern):
     from headwater.contracts.regex_dfa import glob
 
@@ -199,3 +201,15 @@ columns:
     assert sum("LIMIT 100" in sql for sql in queries) == 1  # one read of the first rows for both rules
     assert sum("LIMIT 3" in sql for sql in queries) == 1  # and one query for the rule it missed
     session.close()
+
+
+def test_a_count_with_a_leading_zero_is_literal_text_as_in_re2():
+    values = ["1", "12", "123", "1{1,03}"]
+    assert failing_positions(pa.array(values), r"\d{1,03}").tolist() == [0, 1, 2]
+
+
+def test_values_that_are_not_valid_utf8_get_re2s_own_verdict():
+    data = b"ab\xffcd"
+    values = pa.Array.from_buffers(pa.string(), 3, [None, pa.py_buffer(np.array([0, 2, 3, 5], np.int32).tobytes()),
+                                                    pa.py_buffer(data)])
+    assert failing_positions(values, ".*").tolist() == [1]

@@ -20,6 +20,7 @@ that matched with the original pattern.
 from __future__ import annotations
 
 import functools
+import re
 
 try:  # Python 3.11+
     from re import _constants as _c
@@ -49,9 +50,7 @@ def complement(pattern: str) -> tuple[str, bool] | None:
     try:
         dfa = _compile(pattern)
         return _to_regex(*_complement(*dfa)), not dfa[1][dfa[2]]
-    except (Unsupported, RecursionError):
-        return None
-    except _c.error:
+    except (Unsupported, RecursionError, OverflowError, _c.error):
         return None
 
 
@@ -59,7 +58,7 @@ def full_match(pattern: str, text: str) -> bool | None:
     """Whether ``text`` fully matches ``pattern`` by the DFA built here (for tests); None: unsupported."""
     try:
         trans, accept, start, atoms = _compile(pattern)
-    except (Unsupported, _c.error):
+    except (Unsupported, OverflowError, _c.error):
         return None
     state = start
     for ch in text:
@@ -213,14 +212,18 @@ class _NFA:
 
 
 def _parse(pattern: str):
-    # Syntax read differently by RE2 and Python's parser: POSIX classes, "{,n}" (a literal in RE2).
-    if "[:" in pattern or "{," in pattern:
+    # Syntax read differently by RE2 and Python's parser: POSIX classes, "{,n}" and counts with a
+    # leading zero ("{01}", "{1,02}": literal text in RE2, a count in Python).
+    if "[:" in pattern or "{," in pattern or _LEADING_ZERO.search(pattern):
         raise Unsupported("syntax read differently by RE2")
     tree = _parser.parse(pattern)
     flags = tree.state.flags & ~(_c.SRE_FLAG_UNICODE)
     if flags:
         raise Unsupported("flags")
     return tree
+
+
+_LEADING_ZERO = re.compile(r"\{(?:\d+,)?0\d")
 
 
 @functools.lru_cache(maxsize=256)
@@ -496,7 +499,7 @@ def glob(pattern: str) -> str | None:
         tree = _parse(pattern)
         items = _strip_anchors(list(tree))
         parts = _glob_seq(items)
-    except (Unsupported, _c.error, RecursionError):
+    except (Unsupported, _c.error, RecursionError, OverflowError):
         return None
     return "".join(parts)
 

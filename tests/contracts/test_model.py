@@ -35,6 +35,15 @@ def test_bad_type_version_and_rule_are_each_reported(tmp_path):
     assert "cannot quarantine" in lines[2][1] and "exactly one of" in lines[3][1]
 
 
+@pytest.mark.parametrize("pattern", ["a(b", "a{4294967296}"])
+def test_a_pattern_that_is_not_a_regex_names_its_line(tmp_path, pattern):
+    with pytest.raises(SpecErrors) as err:
+        _load(tmp_path, f"product: o\nversion: 1.0.0\ncolumns:\n  - name: a\n    type: string\n"
+                        f"    checks: [{{pattern: '{pattern}'}}]\n")
+    e = err.value.errors[0]
+    assert e.location.line == 6 and "is not a regular expression" in e.message
+
+
 def test_plan_expands_shorthands_with_unique_ids(tmp_path):
     c = _load(tmp_path, "product: o\nversion: 2.1.0\nprimary_key: id\ncolumns:\n"
                         "  - {name: id, type: long}\n  - {name: e, type: string, nullable: false, unique: true,\n"

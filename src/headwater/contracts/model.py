@@ -100,7 +100,7 @@ class Rule(Strict):
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
-            except re.error as exc:
+            except (re.error, OverflowError) as exc:  # OverflowError: a repeat count like {4294967296}
                 raise ValueError(f"pattern {self.pattern!r} is not a regular expression: {exc}") from None
         return self
 

@@ -33,6 +33,29 @@ def _re2(values: list, pattern: str) -> list:
     return pc.match_substring_regex(pa.array(values, pa.string()), anchored(pattern)).to_pylist()
 
 
+def _check(contract_yaml: str, table: pa.Table, samples: int, queries: list | None = None) -> dict:
+    """contract check (count mode) of ``table``: results by rule id; ``queries`` collects the SQL run."""
+    from ruamel.yaml import YAML
+
+    from headwater.contracts.evaluate import evaluate
+    from headwater.contracts.model import Contract
+    from headwater.contracts.plan import build_plan
+    from headwater.engines.duckdb import DuckDBSession
+
+    contract = Contract.model_validate(YAML(typ="safe").load(contract_yaml))
+    session = DuckDBSession()
+    if queries is not None:
+        real = session.query
+        session.query = lambda sql: queries.append(sql) or real(sql)
+    session.register_arrow("t", table)
+    try:
+        run, _ = evaluate(session, build_plan(contract), table.schema, lakehouse=None,
+                          now=datetime.now(timezone.utc), row_ids=False, samples=samples, relation="t")
+    finally:
+        session.close()
+    return {r.check.id: r for r in run.results}
+
+
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_the_dfa_and_its_complement_agree_with_re2(pattern):
     values = _strings(hash(pattern) % 1000, 4000)
@@ -77,14 +100,11 @@ def test_a_block_is_checked_row_by_row_only_where_the_complement_hits():
 
 
 def test_contract_check_counts_pattern_rules_outside_the_pass_with_samples():
-    from ruamel.yaml import YAML
-
-    from headwater.contracts.evaluate import evaluate
-    from headwater.contracts.model import Contract
-    from headwater.contracts.plan import build_plan
-    from headwater.engines.duckdb import DuckDBSession
-
-    contract = Contract.model_validate(YAML(typ="safe").load("""
+    n = 3000
+    emails = [f"u{i}@x.org" if i % 7 else "nope" for i in range(n)]
+    codes = [None if i % 11 == 0 else ("AB1" if i % 5 else "ab1") for i in range(n)]
+    table = pa.table({"id": pa.array(range(n), pa.int64()), "email": emails, "code": codes})
+    by_id = _check("""
 product: p
 version: 1.0.0
 primary_key: [id]
@@ -92,29 +112,19 @@ columns:
   - {name: id, type: long}
   - {name: email, type: string, pii: true, checks: [{pattern: '[^@ ]+@[^@ ]+\\.[a-z]+', id: email_format}]}
   - {name: code, type: string, checks: [{pattern: '[A-Z]{2}\\d', id: code_format}]}
-"""))
-    n = 3000
-    emails = [f"u{i}@x.org" if i % 7 else "nope" for i in range(n)]
-    codes = [None if i % 11 == 0 else ("AB1" if i % 5 else "ab1") for i in range(n)]
-    table = pa.table({"id": pa.array(range(n), pa.int64()), "email": emails, "code": codes})
-    session = DuckDBSession()
-    session.register_arrow("t", table)
-    run, _ = evaluate(session, build_plan(contract), table.schema, lakehouse=None,
-                      now=datetime.now(timezone.utc), row_ids=False, samples=3, relation="t")
-    by_id = {r.check.id: r for r in run.results}
+""", table, samples=3)
     assert by_id["email_format"].failed_rows == sum(1 for e in emails if e == "nope")
     assert by_id["email_format"].samples == [{"id": 0, "email": "***"}, {"id": 7, "email": "***"},
                                              {"id": 14, "email": "***"}]
     assert by_id["code_format"].failed_rows == sum(1 for c in codes if c == "ab1")
     assert [s["code"] for s in by_id["code_format"].samples] == ["ab1"] * 3
-    session.close()
 
 
 @pytest.mark.parametrize("pattern", ["[A-Z]{3}", r"\d{4}-\d{2}", r"[A-Z]{2}\w", "A|B", r"\*[?]x", "^[a-c]{2}$"])
 def test_fixed_ascii_patterns_become_globs_with_re2s_verdict(pattern):
     import duckdb
 
-    from headwater.contracts.regex_dfa import glob
+    from headwater.contracts.regex_glob import glob
 
     shape = glob(pattern)
     assert shape is not None
@@ -127,33 +137,20 @@ def test_fixed_ascii_patterns_become_globs_with_re2s_verdict(pattern):
 @pytest.mark.parametrize("pattern", ["[a-z]+", "a.b", "[^A]{2}", "é{2}", r"\s\d", "(?:AB){2}", "x]", "[-a]",
                                      "[A-Z]{03}", "a{01}"])
 def test_patterns_glob_cannot_express_have_no_glob(pattern):
-    from headwater.contracts.regex_dfa import glob
+    from headwater.contracts.regex_glob import glob
 
     assert glob(pattern) is None
 
 
 def test_samples_of_an_expression_rule_show_the_columns_it_reads():
-    from ruamel.yaml import YAML
-
-    from headwater.contracts.evaluate import evaluate
-    from headwater.contracts.model import Contract
-    from headwater.contracts.plan import build_plan
-    from headwater.engines.duckdb import DuckDBSession
-
-    contract = Contract.model_validate(YAML(typ="safe").load("""
+    table = pa.table({"a": [1, 5, 2], "b": [2, 1, 3], "c": [0, 0, 0]})
+    by_id = _check("""
 product: p
 version: 1.0.0
 columns: [{name: a, type: long}, {name: b, type: long}, {name: c, type: long}]
 rules: [{id: b_after_a, expression: b >= a}]
-"""))
-    table = pa.table({"a": [1, 5, 2], "b": [2, 1, 3], "c": [0, 0, 0]})
-    session = DuckDBSession()
-    session.register_arrow("t", table)
-    run, _ = evaluate(session, build_plan(contract), table.schema, lakehouse=None,
-                      now=datetime.now(timezone.utc), row_ids=False, samples=3, relation="t")
-    result = next(r for r in run.results if r.check.id == "b_after_a")
-    assert result.failed_rows == 1 and result.samples == [{"b": 1, "a": 5}]
-    session.close()
+""", table, samples=3)
+    assert by_id["b_after_a"].failed_rows == 1 and by_id["b_after_a"].samples == [{"b": 1, "a": 5}]
 
 
 def test_a_complement_re2_refuses_falls_back_to_one_call_per_row(monkeypatch):
@@ -166,14 +163,16 @@ def test_a_complement_re2_refuses_falls_back_to_one_call_per_row(monkeypatch):
 
 
 def test_samples_come_from_the_first_rows_in_one_query_or_from_a_query_per_rule(monkeypatch):
-    from ruamel.yaml import YAML
-
     from headwater.contracts import evaluate as ev
-    from headwater.contracts.model import Contract
-    from headwater.contracts.plan import build_plan
-    from headwater.engines.duckdb import DuckDBSession
 
-    contract = Contract.model_validate(YAML(typ="safe").load("""
+    n = 1000
+    qty = [0 if i % 10 == 0 else 5 for i in range(n)]  # failing all along
+    status = ["a"] * n
+    status[990] = status[995] = "zzz"  # failing only near the end
+    table = pa.table({"id": pa.array(range(n), pa.int64()), "qty": pa.array(qty, pa.int32()), "status": status})
+    monkeypatch.setattr(ev, "PREFIX_ROWS", 100)
+    queries: list[str] = []
+    by_id = _check("""
 product: p
 version: 1.0.0
 primary_key: [id]
@@ -181,26 +180,11 @@ columns:
   - {name: id, type: long}
   - {name: qty, type: int, checks: [{range: {min: 1}, id: qty_positive}]}
   - {name: status, type: string, checks: [{accepted_values: [a, b], id: status_known}]}
-"""))
-    n = 1000
-    qty = [0 if i % 10 == 0 else 5 for i in range(n)]  # failing all along
-    status = ["a"] * n
-    status[990] = status[995] = "zzz"  # failing only near the end
-    table = pa.table({"id": pa.array(range(n), pa.int64()), "qty": pa.array(qty, pa.int32()), "status": status})
-    monkeypatch.setattr(ev, "PREFIX_ROWS", 100)
-    queries = []
-    session = DuckDBSession()
-    real = session.query
-    session.query = lambda sql: queries.append(sql) or real(sql)
-    session.register_arrow("t", table)
-    run, _ = ev.evaluate(session, build_plan(contract), table.schema, lakehouse=None,
-                         now=datetime.now(timezone.utc), row_ids=False, samples=3, relation="t")
-    by_id = {r.check.id: r for r in run.results}
+""", table, samples=3, queries=queries)
     assert by_id["qty_positive"].samples == [{"id": 0, "qty": 0}, {"id": 10, "qty": 0}, {"id": 20, "qty": 0}]
     assert by_id["status_known"].samples == [{"id": 990, "status": "zzz"}, {"id": 995, "status": "zzz"}]
     assert sum("LIMIT 100" in sql for sql in queries) == 1  # one read of the first rows for both rules
     assert sum("LIMIT 3" in sql for sql in queries) == 1  # and one query for the rule it missed
-    session.close()
 
 
 def test_a_count_with_a_leading_zero_is_literal_text_as_in_re2():

@@ -20,7 +20,7 @@ import numpy as np
 
 from headwater.contracts.keys import KeyRange, bitstring_sql
 from headwater.contracts.plan import Check, CheckPlan
-from headwater.contracts.regex_dfa import glob
+from headwater.contracts.regex_glob import glob
 from headwater.contracts.results import CheckResult, CheckStatus, status_for
 
 ROW_ID = "__hw_row"

@@ -26,7 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from headwater.contracts.plan import Check, CheckPlan
-from headwater.contracts.regex_dfa import complement, glob
+from headwater.contracts.regex_dfa import complement
+from headwater.contracts.regex_glob import glob
 
 BLOCK = 64
 PIECE = 1 << 20
@@ -40,7 +41,7 @@ def anchored(pattern: str) -> str:
 def scannable(check: Check, schema: pa.Schema) -> bool:
     """A pattern rule on a string column whose pattern RE2 accepts and GLOB cannot express."""
     if check.kind != "pattern" or check.columns[0] not in schema.names or glob(check.params["pattern"]):
-        return False  # a GLOB in the engine's pass is cheaper still (regex_dfa.glob)
+        return False  # a GLOB in the engine's pass is cheaper still (regex_glob.py)
     kind = schema.field(check.columns[0]).type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return False

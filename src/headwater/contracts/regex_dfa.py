@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _parser  # type: ignore[no-redef]
 
+SRE = _c  # the parser's opcodes (regex_glob.py reads the same trees)
 NEWLINE = 0x0A
 # Every Unicode scalar value; surrogates never occur in valid UTF-8, so no set includes them.
 UNIVERSE = ((0, 0xD7FF), (0xE000, 0x10FFFF))
@@ -109,7 +110,8 @@ _CATEGORIES = {
 }
 
 
-def _class(items) -> Intervals:
+def class_intervals(items) -> Intervals:
+    """The code points of a parsed character class (RE2's ASCII \\d \\w \\s)."""
     negate, parts = False, []
     for op, av in items:
         if op is _c.NEGATE:
@@ -149,12 +151,7 @@ class _NFA:
         return s, s
 
     def seq(self, items, top: bool = False) -> tuple[int, int]:
-        items = list(items)
-        if top:  # anchors are no-ops at the ends of a full match; anywhere else they are not supported
-            if items and items[0][0] is _c.AT and items[0][1] in (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING):
-                items = items[1:]
-            if items and items[-1][0] is _c.AT and items[-1][1] in (_c.AT_END, _c.AT_END_STRING):
-                items = items[:-1]
+        items = strip_anchors(list(items)) if top else list(items)
         start, end = self.empty()
         for op, av in items:
             s, e = self.node(op, av)
@@ -170,7 +167,7 @@ class _NFA:
         if op is _c.ANY:
             return self.chars(_negate(((NEWLINE, NEWLINE),)))
         if op is _c.IN:
-            return self.chars(_class(av))
+            return self.chars(class_intervals(av))
         if op is _c.BRANCH:
             s, e = self.new(), self.new()
             for branch in av[1]:
@@ -211,7 +208,8 @@ class _NFA:
         return start, tail
 
 
-def _parse(pattern: str):
+def parse(pattern: str):
+    """Python's parse tree of ``pattern``, read with RE2's meaning; Unsupported where they differ."""
     # Syntax read differently by RE2 and Python's parser: POSIX classes, "{,n}" and counts with a
     # leading zero ("{01}", "{1,02}": literal text in RE2, a count in Python).
     if "[:" in pattern or "{," in pattern or _LEADING_ZERO.search(pattern):
@@ -223,13 +221,22 @@ def _parse(pattern: str):
     return tree
 
 
+def strip_anchors(items):
+    """A top-level sequence without ``^``/``\\A`` first and ``$``/``\\z`` last (no-ops in a full match)."""
+    if items and items[0][0] is _c.AT and items[0][1] in (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING):
+        items = items[1:]
+    if items and items[-1][0] is _c.AT and items[-1][1] in (_c.AT_END, _c.AT_END_STRING):
+        items = items[:-1]
+    return items
+
+
 _LEADING_ZERO = re.compile(r"\{(?:\d+,)?0\d")
 
 
 @functools.lru_cache(maxsize=256)
 def _compile(pattern: str):
     """(transitions[state][atom], accepting[state], start, atoms): a complete DFA for ``pattern``."""
-    tree = _parse(pattern)
+    tree = parse(pattern)
     nfa = _NFA()
     start, final = nfa.seq(list(tree), top=True)
     bounds = {0, 0x110000, NEWLINE, NEWLINE + 1}
@@ -483,69 +490,3 @@ def _char(code: int) -> str:
     if ch.isascii() and ch.isalnum():
         return ch
     return f"\\x{{{code:x}}}"
-
-
-# --- fixed-length ASCII patterns -> GLOB ---------------------------------------------------------
-# DuckDB's GLOB compares bytes with no per-row setup (a tenth of an RE2 call). A pattern that is a
-# fixed sequence of ASCII character classes ("[A-Z]{3}", "\d{5}", "[A-Z]{2}-\d{4}") means the same
-# as a GLOB: a value with any other character fails both.
-_GLOB_UNSAFE = set("[]!^-\\*?")
-
-
-@functools.lru_cache(maxsize=256)
-def glob(pattern: str) -> str | None:
-    """The GLOB that a value matches exactly when it fully matches ``pattern``, or None."""
-    try:
-        tree = _parse(pattern)
-        items = _strip_anchors(list(tree))
-        parts = _glob_seq(items)
-    except (Unsupported, _c.error, RecursionError, OverflowError):
-        return None
-    return "".join(parts)
-
-
-def _strip_anchors(items):
-    if items and items[0][0] is _c.AT and items[0][1] in (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING):
-        items = items[1:]
-    if items and items[-1][0] is _c.AT and items[-1][1] in (_c.AT_END, _c.AT_END_STRING):
-        items = items[:-1]
-    return items
-
-
-def _glob_seq(items) -> list[str]:
-    out: list[str] = []
-    for op, av in items:
-        if op is _c.SUBPATTERN and not av[1] and not av[2]:
-            out += _glob_seq(list(av[3]))
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] == av[1] and av[0] <= 64:
-            sub = list(av[2])
-            if len(sub) != 1:
-                raise Unsupported("repeat of a sequence")
-            out += [_glob_char(*sub[0])] * av[0]
-        else:
-            out.append(_glob_char(op, av))
-    return out
-
-
-def _glob_char(op, av) -> str:
-    if op is _c.LITERAL:
-        charset = ((av, av),)
-    elif op is _c.IN:
-        charset = _class(av)
-    else:
-        raise Unsupported(f"{op} in a glob")
-    if not charset or any(lo < 0x20 or hi > 0x7E for lo, hi in charset):
-        raise Unsupported("not printable ASCII")
-    if len(charset) == 1 and charset[0][0] == charset[0][1]:
-        ch = chr(charset[0][0])
-        return f"[{ch}]" if ch in "*?[\\" else ch if ch != "]" else _unsupported("']' in a glob")
-    members = []
-    for lo, hi in charset:
-        if any(chr(c) in _GLOB_UNSAFE for c in range(lo, hi + 1)):
-            raise Unsupported("class member that GLOB reads differently")
-        members.append(chr(lo) if lo == hi else chr(lo) + ("" if hi == lo + 1 else "-") + chr(hi))
-    return "[" + "".join(members) + "]"
-
-
-def _unsupported(why: str):
-    raise Unsupported(why)

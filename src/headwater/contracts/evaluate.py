@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -154,8 +155,14 @@ def _scan_patterns(session, plan: CheckPlan, schema: pa.Schema, relation: str, k
         parts = [search(batch.select(columns))]
     else:
         reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(1 << 20)
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            parts = [f.result() for f in [pool.submit(search, b) for b in reader]]  # searched while reading
+        workers = os.cpu_count() or 1
+        parts, pending = [], deque()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for b in reader:  # searched while the next batch is read, at most 2 per core held in memory
+                pending.append(pool.submit(search, b))
+                if len(pending) >= 2 * workers:
+                    parts.append(pending.popleft().result())
+            parts += [f.result() for f in pending]
     for part in parts:
         for check, (failed, taken) in zip(checks, part):
             counts[check.id] += failed

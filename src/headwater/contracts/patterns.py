@@ -61,8 +61,7 @@ def pattern_failures(plan: CheckPlan, batch: pa.Table) -> dict[str, np.ndarray]:
     return out
 
 
-def failing_positions(values: pa.ChunkedArray | pa.Array, pattern: str,
-                      pool: ThreadPoolExecutor | None = None) -> np.ndarray:
+def failing_positions(values: pa.ChunkedArray | pa.Array, pattern: str) -> np.ndarray:
     """Sorted positions of the non-null values that do not fully match ``pattern``."""
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     pieces, starts, at = [], [], 0
@@ -71,11 +70,9 @@ def failing_positions(values: pa.ChunkedArray | pa.Array, pattern: str,
             pieces.append(chunk.slice(lo, PIECE))
             starts.append(at + lo)
         at += len(chunk)
-    if len(pieces) > 1 and pool is None:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as own:
-            found = list(own.map(lambda p: _piece(p, pattern), pieces))
-    elif len(pieces) > 1:
-        found = list(pool.map(lambda p: _piece(p, pattern), pieces))
+    if len(pieces) > 1:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            found = list(pool.map(lambda p: _piece(p, pattern), pieces))
     else:
         found = [_piece(p, pattern) for p in pieces]
     parts = [f + s for f, s in zip(found, starts)]

@@ -60,13 +60,19 @@ def _delete_files_per_data_file(lake: Lakehouse) -> list[int]:
     return [len(task.delete_files) for task in lake.load("orders").scan().plan_files()]
 
 
+def _seeded(lake, rows: int, threads: int) -> tuple[Mirror, dict[int, dict]]:
+    """A mirror of ``rows`` inserted rows (ids 1..rows, position 0), and the oracle's state of it."""
+    mirror = Mirror(lake, "orders", ["id"], threads=threads, **MARK)
+    initial = [("r", k, "new", float(k)) for k in range(1, rows + 1)]
+    mirror.apply_arrow(_batch(initial, 0), {"cdc.position": "0"})
+    state: dict[int, dict] = {}
+    _apply(state, initial)
+    return mirror, state
+
+
 def test_merges_mark_rows_deleted_and_every_reader_agrees(lake):
     rng = random.Random(7)
-    mirror = Mirror(lake, "orders", ["id"], threads=2, **MARK)
-    state: dict[int, dict] = {}
-    initial = [("r", k, "new", float(k)) for k in range(1, 2001)]
-    mirror.apply_arrow(_batch(initial, 0), {"cdc.position": "0"})
-    _apply(state, initial)
+    mirror, state = _seeded(lake, 2000, threads=2)
     position, history = 10_000, []
     next_key = 2001
     for round_ in range(6):
@@ -95,17 +101,14 @@ def test_merges_mark_rows_deleted_and_every_reader_agrees(lake):
 
 
 def test_a_file_past_the_delete_ratio_is_compacted(lake):
-    mirror = Mirror(lake, "orders", ["id"], threads=2, **MARK)
-    initial = [("r", k, "new", float(k)) for k in range(1, 1001)]
-    mirror.apply_arrow(_batch(initial, 0), {"cdc.position": "0"})
+    mirror, state = _seeded(lake, 1000, threads=2)
     small = [("u", k, "paid", 1.0) for k in range(1, 51)]  # 5%: marked deleted
     first = mirror.apply_arrow(_batch(small, 1000), {"cdc.position": "1"})
     assert (first.stats.delete_files_written, first.stats.files_compacted) == (1, 0)
     big = [("d", k, None, None) for k in range(100, 400)]  # 30% more: the file is rewritten
     second = mirror.apply_arrow(_batch(big, 2000), {"cdc.position": "2"})
     assert second.stats.files_compacted == 1 and second.stats.delete_files_written == 0
-    state: dict[int, dict] = {}
-    _apply(state, initial + small + big)
+    _apply(state, small + big)
     expected = sorted(state.values(), key=lambda r: r["id"])
     plan = lake.plan("orders")
     # the rewritten file and its delete file are gone; the 50 updated rows' file has no deletes
@@ -174,11 +177,7 @@ def test_many_merges_keep_the_manifest_list_short(lake):
     from headwater.storage.row_deletes import MERGE_MANIFESTS_AT
 
     rng = random.Random(3)
-    mirror = Mirror(lake, "orders", ["id"], threads=1, **MARK)
-    state: dict[int, dict] = {}
-    initial = [("r", k, "new", float(k)) for k in range(1, 501)]
-    mirror.apply_arrow(_batch(initial, 0), {"cdc.position": "0"})
-    _apply(state, initial)
+    mirror, state = _seeded(lake, 500, threads=1)
     counts = []
     for i in range(40):
         changes = [("u", k, f"v{i}", float(i)) for k in rng.sample(sorted(state), 3)]

@@ -61,12 +61,20 @@ def test_snapshot_then_stream_of_transactions(tmp_path, fresh_pg_database):
     assert behind.lag_bytes > 0 and behind.lag_seconds is not None and behind.lag_seconds >= 0
 
 
-def test_unchanged_toast_values_are_kept(tmp_path, fresh_pg_database):
-    url = fresh_pg_database
+def _mirrored(tmp_path, url: str, *seed: str):
+    """The orders table created (and seeded with ``seed`` statements), mirrored once: the platform."""
     with connect(url) as conn:
         conn.execute(ORDERS)
+        for statement in seed:
+            conn.execute(statement)
     platform = _project(tmp_path, url)
     assert platform.cdc.run("products_mirror", until_idle=0).status == "success"
+    return platform
+
+
+def test_unchanged_toast_values_are_kept(tmp_path, fresh_pg_database):
+    url = fresh_pg_database
+    platform = _mirrored(tmp_path, url)
     big = "SELECT string_agg(md5(random()::text || g), '') FROM generate_series(1, 400) g"
     with connect(url) as conn:
         conn.execute(f"INSERT INTO orders (id, status, note) VALUES (1, 'new', ({big}))")
@@ -90,11 +98,7 @@ def test_unchanged_toast_values_are_kept(tmp_path, fresh_pg_database):
 
 def test_new_column_evolves_dropped_column_stops_the_lane(tmp_path, fresh_pg_database):
     url = fresh_pg_database
-    with connect(url) as conn:
-        conn.execute(ORDERS)
-        conn.execute("INSERT INTO orders (id, status) VALUES (1, 'new')")
-    platform = _project(tmp_path, url)
-    assert platform.cdc.run("products_mirror", until_idle=0).status == "success"
+    platform = _mirrored(tmp_path, url, "INSERT INTO orders (id, status) VALUES (1, 'new')")
     with connect(url) as conn:
         conn.execute("ALTER TABLE orders ADD COLUMN channel varchar(20)")
         conn.execute("INSERT INTO orders (id, status, channel) VALUES (2, 'new', 'web')")
@@ -144,11 +148,8 @@ def test_changes_applied_before_a_lost_slot_advance_do_not_stall_the_lane(tmp_pa
     from headwater.sources.postgres import PostgresSource
 
     url = fresh_pg_database
-    with connect(url) as conn:
-        conn.execute(ORDERS)
-        conn.execute("INSERT INTO orders (id, status, amount) SELECT g, 'new', g FROM generate_series(1, 5) g")
-    platform = _project(tmp_path, url)
-    assert platform.cdc.run("products_mirror", until_idle=0).status == "success"
+    platform = _mirrored(tmp_path, url, "INSERT INTO orders (id, status, amount) "
+                                        "SELECT g, 'new', g FROM generate_series(1, 5) g")
     slot_before = _slot_lsn(url)
     with connect(url) as conn:
         for key in (1, 2, 3):

@@ -197,3 +197,50 @@ def test_values_that_are_not_valid_utf8_get_re2s_own_verdict():
     values = pa.Array.from_buffers(pa.string(), 3, [None, pa.py_buffer(np.array([0, 2, 3, 5], np.int32).tobytes()),
                                                     pa.py_buffer(data)])
     assert failing_positions(values, ".*").tolist() == [1]
+
+
+NULLS_CONTRACT = """
+product: p
+version: 1.0.0
+columns:
+  - {name: status, type: string, checks: [{accepted_values: [a, b], id: status_known}]}
+  - {name: country, type: string, checks: [{length: {min: 2, max: 2}, id: country_len}]}
+  - {name: amount, type: double, checks: [{range: {min: 0}, id: amount_ok}]}
+"""
+
+
+def test_nulls_pass_the_case_the_fixed_length_and_uncoalesced_flags_in_both_modes():
+    from ruamel.yaml import YAML
+
+    from headwater.contracts.duckdb_compiler import BATCH
+    from headwater.contracts.evaluate import evaluate, with_row_ids
+    from headwater.contracts.model import Contract
+    from headwater.contracts.plan import build_plan
+    from headwater.engines.duckdb import DuckDBSession
+
+    table = pa.table({"status": [None, "zzz", "a", None],
+                      "country": [None, "DE", "DEU", None],
+                      "amount": [None, None, -1.0, 5.0]})
+    counts = {k: r.failed_rows for k, r in _check(NULLS_CONTRACT, table, samples=0).items()}
+    assert (counts["status_known"], counts["country_len"], counts["amount_ok"]) == (1, 1, 1)
+    # row mode (the gate): a row with a NULL flag and a failing one is still caught for the failing one
+    plan = build_plan(Contract.model_validate(YAML(typ="safe").load(NULLS_CONTRACT)))
+    session = DuckDBSession()
+    session.register_arrow(BATCH, with_row_ids(table))
+    _, verdict = evaluate(session, plan, table.schema, lakehouse=None, now=datetime.now(timezone.utc),
+                            samples=0, batch=table)
+    session.close()
+    assert verdict.failing_rows.tolist() == [1, 2]
+    assert [c.id for c in verdict.broken(0)] == ["status_known"]
+    assert sorted(c.id for c in verdict.broken(1)) == ["amount_ok", "country_len"]
+
+
+def test_a_pattern_re2_cannot_take_is_left_to_the_engine_which_reports_it():
+    from headwater.contracts.model import Severity
+    from headwater.contracts.patterns import scannable
+    from headwater.contracts.plan import Check
+
+    schema = pa.schema([("e", pa.string())])
+    for pattern in ["(?=a)b", "\ud800"]:
+        check = Check("e.pattern", "pattern", Severity.QUARANTINE, ("e",), params={"pattern": pattern})
+        assert scannable(check, schema) is False

@@ -47,7 +47,7 @@ def scannable(check: Check, schema: pa.Schema) -> bool:
         return False
     try:
         pc.match_substring_regex(pa.array([""]), anchored(check.params["pattern"]))
-    except pa.ArrowInvalid:  # not RE2 syntax (e.g. a lookahead): the engine reports it
+    except (pa.ArrowInvalid, UnicodeEncodeError):  # a lookahead, a lone surrogate: the engine reports it
         return False
     return True
 

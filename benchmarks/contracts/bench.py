@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+HAND_SET_PURGE_DELAY = "MIMALLOC_PURGE_DELAY" in os.environ  # then the other tools get it too
+import headwater  # noqa: F401  before pyarrow, as in every headwater process: Arrow's pool keeps freed pages (arrow_memory.py)
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -112,7 +114,8 @@ def tool(name: str, path: Path):
     if not python.exists():
         return None, None, f"no virtualenv at {python.parent.parent}"
     try:
-        done = subprocess.run([str(python), str(HERE / "tools" / f"{name}_run.py"), str(path)],
+        env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY" or HAND_SET_PURGE_DELAY}
+        done = subprocess.run([str(python), str(HERE / "tools" / f"{name}_run.py"), str(path)], env=env,
                               capture_output=True, text=True, timeout=int(os.environ.get("BENCH_TOOL_TIMEOUT", "900")))
     except subprocess.TimeoutExpired:
         return None, None, f"did not finish within {os.environ.get('BENCH_TOOL_TIMEOUT', '900')}s"
@@ -158,7 +161,9 @@ def main() -> None:
     truth = json.loads(Path(str(path) + ".truth.json").read_text())
     columns = _plan().touched_columns()
     started, load_before = time.perf_counter(), open("/proc/loadavg").read().split()[:3]
-    res: dict = {"rows": args.rows, "rules": len(_plan().checks), "machine": machine(args.note), "truth": truth,
+    pool = f"{pa.default_memory_pool().backend_name}, MIMALLOC_PURGE_DELAY={os.environ.get('MIMALLOC_PURGE_DELAY')}"
+    res: dict = {"arrow_pool": pool, "rows": args.rows, "rules": len(_plan().checks), "machine": machine(args.note),
+                 "truth": truth,
                  "seconds": {}, "exact": {}, "notes": {}}
 
     def record(name, seconds, counts, note=None):
@@ -213,7 +218,8 @@ def main() -> None:
     (HERE / "results.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
     lines = [f"# Contracts benchmark: {args.rows:,} rows, {res['rules']} rules", "",
              f"Machine: {res['machine']['cpu']}, nproc={res['machine']['nproc']}, python {res['machine']['python']}, "
-             f"duckdb {res['machine']['duckdb']}, pyarrow {res['machine']['pyarrow']}. {res['machine']['shared']}.", "",
+             f"duckdb {res['machine']['duckdb']}, pyarrow {res['machine']['pyarrow']} (memory pool: {res['arrow_pool']}). "
+             f"{res['machine']['shared']}.", "",
              "```", res["machine"]["free_h"], "```", "", "| run | seconds (best of the runs) | exact counts | note |", "|---|---|---|---|"]
     for name, sec in s.items():
         runs = res.get("repeats", {}).get(name)

@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from headwater.arrow_memory import keep_freed_pages
+
+keep_freed_pages()  # before anything loads pyarrow: mimalloc reads its options then (arrow_memory.py)
+
 __version__ = "0.1.0"
 
 _EXPORTS = {

@@ -57,6 +57,16 @@ def test_duplicate_rows_match_a_reference_with_nulls_and_chunks():
     assert duplicate_rows(pa.array([None, None], pa.int64())).tolist() == []
 
 
+@pytest.mark.parametrize("kind", [pa.int8(), pa.uint8(), pa.int16(), pa.uint32(), pa.uint64()])
+def test_duplicate_rows_on_narrow_types_do_not_overflow_when_shifted(kind):
+    info = np.iinfo(kind.to_pandas_dtype())
+    lo, hi = int(info.min), int(min(info.max, info.min + 100_000))  # narrow enough for a bit per key
+    values = [hi, lo, hi, None, lo + 1, lo, hi - 1, hi]  # key - lo does not fit the narrow type itself
+    if kind == pa.uint64():
+        values = [v if v is None else v + 2 ** 62 for v in values]  # above int32, below int64
+    assert duplicate_rows(pa.array(values, kind)).tolist() == _extra_occurrences(values)
+
+
 def test_duplicate_rows_leave_strings_and_sparse_keys_to_the_engine():
     assert duplicate_rows(pa.array(["a", "a"])) is None
     assert duplicate_rows(pa.array([1, 2 ** 40], pa.int64())) is None

@@ -50,9 +50,11 @@ def bitstring_sql(column: str, keys: KeyRange) -> str:
 
 
 def duplicate_rows(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
-    """Positions of rows whose key appeared at an earlier position (sorted), or None if not narrow."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    """Positions of rows whose key appeared at an earlier position (sorted), or None if not narrow.
+
+    Memory: one int64 per non-null row (the offsets), one int64 per possible key (the counts,
+    freed before the rows are looked up) and a byte per possible key and per row.
+    """
     if not pa.types.is_integer(values.type):
         return None
     n = len(values)
@@ -62,15 +64,17 @@ def duplicate_rows(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         return np.empty(0, np.int64)
     if not keys.narrow(n):
         return None
-    dense = values.fill_null(keys.lo) if values.null_count else values
-    offset = dense.to_numpy(zero_copy_only=False).astype(np.int64, copy=False) - np.int64(keys.lo)
-    if values.null_count:
-        where = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
-        offset = offset[where]
-    else:
-        where = None
-    counts = np.bincount(offset, minlength=keys.span)
-    repeated = np.flatnonzero(counts[offset] > 1)  # rows of keys seen more than once (few, usually)
+    where = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False)) if values.null_count else None
+    dense = values.drop_null() if values.null_count else values
+    chunks = dense.chunks if isinstance(dense, pa.ChunkedArray) else [dense]
+    offset = np.empty(len(dense), np.int64)
+    at = 0
+    for chunk in chunks:  # key - lo, written straight into one array (no concatenated copy first)
+        np.subtract(chunk.to_numpy(zero_copy_only=False), keys.lo, out=offset[at:at + len(chunk)],
+                    dtype=np.int64, casting="unsafe")
+        at += len(chunk)
+    seen_twice = np.bincount(offset, minlength=keys.span) > 1
+    repeated = np.flatnonzero(seen_twice[offset])  # rows of keys seen more than once (few, usually)
     if not len(repeated):
         return np.empty(0, np.int64)
     order = np.lexsort((repeated, offset[repeated]))  # by key, then by position

@@ -1,0 +1,44 @@
+"""``import headwater`` sets mimalloc's purge delay before pyarrow loads (arrow_memory.py, ADR 0009).
+
+Checked in a fresh interpreter with ``MIMALLOC_VERBOSE=1``: mimalloc itself prints the options it
+read when pyarrow's library loaded, so these tests see the allocator's own view, not our variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+
+def _purge_delay(code: str, **env: str) -> int:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("MIMALLOC_PURGE_DELAY", "HEADWATER_ARROW_DECAY_MS", "ARROW_DEFAULT_MEMORY_POOL")}
+    done = subprocess.run([sys.executable, "-c", code], env={**clean, "MIMALLOC_VERBOSE": "1", **env},
+                          capture_output=True, text=True, check=True, timeout=120)
+    found = re.search(r"option 'purge_delay': (-?\d+)", done.stderr)
+    if found is None:
+        pytest.skip("this pyarrow's default pool is not mimalloc")
+    return int(found.group(1))
+
+
+USE = "import pyarrow as pa; pa.array(list(range(1000)))"
+
+
+def test_importing_headwater_first_keeps_freed_pages_for_30_seconds():
+    assert _purge_delay(f"import headwater; {USE}") == 30_000
+    assert _purge_delay(USE) < 30_000  # what pyarrow does on its own (pyarrow 26's mimalloc: 1000 ms)
+
+
+def test_the_delay_follows_headwater_arrow_decay_ms_and_an_explicit_mimalloc_setting_wins():
+    assert _purge_delay(f"import headwater; {USE}", HEADWATER_ARROW_DECAY_MS="2500") == 2500
+    assert _purge_delay(f"import headwater; {USE}", HEADWATER_ARROW_DECAY_MS="soon") == 30_000
+    assert _purge_delay(f"import headwater; {USE}", MIMALLOC_PURGE_DELAY="50",
+                        HEADWATER_ARROW_DECAY_MS="2500") == 50
+
+
+def test_the_cli_entry_point_gets_it_too():
+    assert _purge_delay(f"from headwater.cli import app; {USE}") == 30_000

@@ -58,6 +58,15 @@ def test_errors_are_one_line_with_a_fix(shop):
     assert proc.returncode == 1 and "fix:" in proc.stderr
 
 
+def test_usage_errors_are_clicks_own_messages_not_unexpected_errors():
+    bare = hw(ok=False)  # no command: the help, as click shows it
+    assert "Commands" in bare.stdout + bare.stderr and "unexpected" not in bare.stderr
+    wrong = hw("run", "--no-such-option", ok=False)
+    assert wrong.returncode == 2 and "No such option" in wrong.stderr and "unexpected" not in wrong.stderr
+    unknown = hw("contract", "nope", ok=False)
+    assert unknown.returncode == 2 and "No such command" in unknown.stderr and "unexpected" not in unknown.stderr
+
+
 def test_a_failed_step_makes_run_exit_one(tmp_path):
     from tests.projects import mini_project
 

@@ -60,15 +60,25 @@ def main() -> None:
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None
     except Exception as exc:  # click's usage errors and the unexpected: say so, no traceback
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, _click_kinds("ClickException")):
             exc.show()
             raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, _click_kinds("Abort")):
             raise SystemExit(1) from None
         if debug:
             raise
         print(f"Error: unexpected {type(exc).__name__}: {exc}\n  run again with --debug for the "
               "traceback, and please report it", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _click_kinds(name: str) -> tuple[type, ...]:
+    """Exception class ``name`` from click and from the copy of click newer typers vendor (0.29 here:
+    ``typer._click``): a usage error comes from either, depending on the typer installed."""
+    kinds = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            kinds.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(kinds)

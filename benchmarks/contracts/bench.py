@@ -17,14 +17,15 @@ import time
 from pathlib import Path
 
 HAND_SET_PURGE_DELAY = "MIMALLOC_PURGE_DELAY" in os.environ  # then the other tools get it too
-import headwater  # noqa: F401  before pyarrow, as in every headwater process: Arrow's pool keeps freed pages (arrow_memory.py)
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+import headwater  # noqa: F401  before pyarrow, as in every headwater process: Arrow's pool keeps freed pages (arrow_memory.py)
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from data import generate  # noqa: E402
+from data import generate
 
 TOOLS = ("soda4", "soda", "pandera", "gx", "dcc")
 HEADWATER = ("floor (parquet)", "headwater check (parquet)", "headwater counts only", "floor (arrow batch)",

@@ -129,7 +129,7 @@ def latency(rate: int, seconds: float, tmp: Path, batch_seconds: float) -> dict:
         lat.extend(done - sent_at[i] for i in range(max(prev, 1), min(total, len(sent_at))))
         prev = total
     lat.sort()
-    q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 3) if lat else None  # noqa: E731
+    q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 3) if lat else None
     return {"rate_target": rate, "seconds": seconds, "events_sent": sent,
             "rate_achieved": round(sent / seconds), "events_measured": len(lat),
             "max_batch_seconds": batch_seconds, "snapshots": len(hw.lakehouse.snapshots("events")),

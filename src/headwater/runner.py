@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from headwater.errors import HeadwaterError
 from headwater.lanes.base import StepContext, StepRequest, StepResult, StepStatus, lane_for

@@ -17,9 +17,9 @@ PRELOAD = ["headwater.platform", "headwater.lanes.cdc.service", "headwater.lanes
 
 
 def work(project: str, max_batch: int) -> None:
-    from headwater.platform import Platform
-
     import sys
+
+    from headwater.platform import Platform
 
     result = Platform(project).cdc.run("products_mirror", until_idle=60, max_batch=max_batch)
     print(f"lane stopped: {result.status} {result.error or ''}", file=sys.stderr, flush=True)

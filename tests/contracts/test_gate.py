@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import pyarrow.compute as pc
 import pytest
 
 from headwater.platform import Platform
-from tests.contracts.helpers import BAD, CONTRACT, GOOD, PLANTED, order, set_contract, shop, write_orders
+from tests.contracts.helpers import (
+    BAD,
+    CONTRACT,
+    GOOD,
+    PLANTED,
+    order,
+    set_contract,
+    shop,
+    write_orders,
+)
 
 
 def _step(platform, product):

@@ -9,7 +9,7 @@ import pytest
 
 from headwater.errors import SpecError, SpecErrors
 from headwater.spec.loader import load_project
-from tests.projects import MINI_FILES, mini_project
+from tests.projects import mini_project
 
 PRODUCT = """
 products:

@@ -25,7 +25,7 @@ def _by_kind(report: dict) -> dict[str, list[dict]]:
 
 
 def test_fixture_files_are_what_the_generator_writes(tmp_path, monkeypatch):
-    import tests.diagnose.fixtures.make as make
+    from tests.diagnose.fixtures import make
 
     monkeypatch.setattr(make, "HERE", tmp_path)
     for build in SCENARIOS:

@@ -97,9 +97,10 @@ def consume(config: dict, kill_at: str | None) -> None:
 def main(path: str) -> None:
     config = json.load(open(path))
     rng = random.Random(config["seed"])
-    import headwater.lanes.streaming.consumer  # noqa: F401  everything imported before forking
-    import headwater.platform  # noqa: F401
     import pyiceberg.catalog.sql  # noqa: F401
+
+    import headwater.lanes.streaming.consumer
+    import headwater.platform  # noqa: F401
 
     install_file_points()
     publish = feeder(config)

@@ -39,7 +39,7 @@ models:
 """
 
 path = sys.argv[1]
-from datacontract.data_contract import DataContract  # noqa: E402
+from datacontract.data_contract import DataContract
 
 with tempfile.TemporaryDirectory() as tmp:
     spec = Path(tmp) / "datacontract.yaml"

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from headwater.cli.output import JsonOpt, ProjectOpt, ago, console, human_bytes, platform, print_json, table
+from headwater.cli.output import (
+    JsonOpt,
+    ProjectOpt,
+    ago,
+    console,
+    human_bytes,
+    platform,
+    print_json,
+    table,
+)
 
 cdc = typer.Typer(help="Change data capture: mirror PostgreSQL tables and Debezium streams into Iceberg.",
                   no_args_is_help=True)
@@ -42,7 +51,7 @@ def _print_result(result, json: bool) -> None:
 @cdc.command("run")
 def run(
     product: Annotated[str, typer.Argument(help="The CDC product to mirror.")],
-    until_idle: Annotated[Optional[float], typer.Option(
+    until_idle: Annotated[float | None, typer.Option(
         "--until-idle", help="Stop after this many seconds without changes (default: run until stopped).")] = None,
     max_batch: Annotated[int, typer.Option(help="Changes per commit (whole transactions are never split).")] = 50_000,
     accept_schema_change: Annotated[bool, typer.Option(

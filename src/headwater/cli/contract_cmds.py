@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 @contract_app.command("check")
 def check(product: Annotated[str, typer.Argument(help="Product whose table to check.")],
-          as_of: Annotated[Optional[str], typer.Option(help="Snapshot id or ISO time.")] = None,
+          as_of: Annotated[str | None, typer.Option(help="Snapshot id or ISO time.")] = None,
           samples: Annotated[int, typer.Option(help="Failing rows shown per rule.")] = 5,
           project: ProjectOpt = None, json: JsonOpt = False) -> None:
     """Validate a table's current data: each rule with status, failure count and sample rows."""
@@ -111,8 +111,8 @@ def lint(file: Annotated[Path, typer.Argument(help="A headwater, ODCS v3 or DCS 
 @contract_app.command("import")
 def import_(file: Annotated[Path, typer.Argument(help="An ODCS v3 or DCS 1.x file.")],
             format: Annotated[str, typer.Option("--format", help="odcs or dcs.")] = "odcs",
-            out: Annotated[Optional[Path], typer.Option(help="Write here (default: stdout).")] = None,
-            product: Annotated[Optional[str], typer.Option(help="Which schema object/model to import.")] = None) -> None:
+            out: Annotated[Path | None, typer.Option(help="Write here (default: stdout).")] = None,
+            product: Annotated[str | None, typer.Option(help="Which schema object/model to import.")] = None) -> None:
     """Convert an ODCS v3 or DCS contract into a headwater contract."""
     from headwater.contracts.interop import import_file
 
@@ -127,7 +127,7 @@ def import_(file: Annotated[Path, typer.Argument(help="An ODCS v3 or DCS 1.x fil
 @contract_app.command("export")
 def export(product: Annotated[str, typer.Argument(help="Product whose contract to export.")],
            format: Annotated[str, typer.Option("--format", help="odcs.")] = "odcs",
-           out: Annotated[Optional[Path], typer.Option(help="Write here (default: stdout).")] = None,
+           out: Annotated[Path | None, typer.Option(help="Write here (default: stdout).")] = None,
            project: ProjectOpt = None) -> None:
     """Export a product's contract as an Open Data Contract Standard v3 document."""
     from headwater.contracts.interop import export_contract
@@ -141,7 +141,7 @@ def export(product: Annotated[str, typer.Argument(help="Product whose contract t
 
 
 @quarantine_app.command("list")
-def q_list(product: Annotated[Optional[str], typer.Argument(help="One product (default: all).")] = None,
+def q_list(product: Annotated[str | None, typer.Argument(help="One product (default: all).")] = None,
            project: ProjectOpt = None, json: JsonOpt = False) -> None:
     """Quarantined rows per product and rule."""
     items = platform(project).contracts.quarantine_list(product)
@@ -155,7 +155,7 @@ def q_list(product: Annotated[Optional[str], typer.Argument(help="One product (d
 
 @quarantine_app.command("show")
 def q_show(product: Annotated[str, typer.Argument()],
-           rule: Annotated[Optional[str], typer.Option(help="Only rows that broke this rule.")] = None,
+           rule: Annotated[str | None, typer.Option(help="Only rows that broke this rule.")] = None,
            limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 20,
            project: ProjectOpt = None, json: JsonOpt = False) -> None:
     """Quarantined rows of PRODUCT with the rules they broke and why."""
@@ -172,7 +172,7 @@ def q_show(product: Annotated[str, typer.Argument()],
 
 @quarantine_app.command("replay")
 def q_replay(product: Annotated[str, typer.Argument()],
-             id: Annotated[Optional[list[str]], typer.Option("--id", help="Only these row ids.")] = None,
+             id: Annotated[list[str] | None, typer.Option("--id", help="Only these row ids.")] = None,
              project: ProjectOpt = None, json: JsonOpt = False) -> None:
     """Re-submit quarantined rows through the current contract; rows that pass move in exactly once."""
     result = platform(project).contracts.replay(product, id or None)

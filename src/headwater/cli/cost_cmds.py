@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -51,7 +51,7 @@ def showback(
     ctx: typer.Context,
     by: Annotated[str, typer.Option("--by", help="product | domain | tier | owner")] = "product",
     period: PeriodOpt = "30d",
-    month: Annotated[Optional[str], typer.Option("--month", help="A calendar month instead, e.g. 2026-10.")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="A calendar month instead, e.g. 2026-10.")] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (every field).")] = False,
     project: ProjectOpt = None,
     json: JsonOpt = False,
@@ -119,7 +119,7 @@ def trend(
 
 @cost_app.command("waste")
 def waste(
-    unread: Annotated[Optional[str], typer.Option("--unread", help="No reads for this long, e.g. 30d "
+    unread: Annotated[str | None, typer.Option("--unread", help="No reads for this long, e.g. 30d "
                                                   "(default: cost.unread_after).")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
@@ -182,7 +182,7 @@ def _retention(report, json: bool) -> None:
     console().print(table(title, heads + (["freed"] if report.applied else []), rows))
 
 
-ProductsArg = Annotated[Optional[list[str]], typer.Argument(help="Products (default: all).")]
+ProductsArg = Annotated[list[str] | None, typer.Argument(help="Products (default: all).")]
 
 
 @retention_app.command("plan")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,11 +15,11 @@ def register(app: typer.Typer) -> None:
 
 def diagnose(
     target: Annotated[str, typer.Argument(help="A product, or any OpenLineage job or dataset.")],
-    run: Annotated[Optional[str], typer.Option("--run", help="A headwater run id or an OpenLineage runId.")] = None,
-    at: Annotated[Optional[str], typer.Option("--at", help="Diagnose the latest run finished by this time (ISO-8601).")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="A headwater run id or an OpenLineage runId.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Diagnose the latest run finished by this time (ISO-8601).")] = None,
     audience: Annotated[str, typer.Option(help="engineer (evidence), manager (impact, owners, next steps) "
                                                "or executive (one paragraph).")] = "engineer",
-    cost_per_hour: Annotated[Optional[float], typer.Option("--cost-per-hour",
+    cost_per_hour: Annotated[float | None, typer.Option("--cost-per-hour",
                                                            help="Override the product's or tier's cost of delay.")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,

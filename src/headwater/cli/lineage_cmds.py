@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -45,7 +45,7 @@ def show(
     node: Annotated[str, typer.Argument(help="A product, source, job or dataset (id, namespace/name or name).")],
     upstream: Annotated[bool, typer.Option("--upstream", help="Only what it is made from.")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Only what is made from it.")] = False,
-    depth: Annotated[Optional[int], typer.Option(help="Hops to follow (a job and a dataset are one hop each).")] = None,
+    depth: Annotated[int | None, typer.Option(help="Hops to follow (a job and a dataset are one hop each).")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -101,9 +101,9 @@ def impact(
 
 def import_dbt(
     manifest: Annotated[str, typer.Option("--manifest", help="dbt target/manifest.json (v1-v12).")],
-    run_results: Annotated[Optional[str], typer.Option("--run-results", help="target/run_results.json (v1-v6).")] = None,
-    catalog: Annotated[Optional[str], typer.Option("--catalog", help="target/catalog.json (column types).")] = None,
-    contracts_dir: Annotated[Optional[str], typer.Option("--contracts-dir",
+    run_results: Annotated[str | None, typer.Option("--run-results", help="target/run_results.json (v1-v6).")] = None,
+    catalog: Annotated[str | None, typer.Option("--catalog", help="target/catalog.json (column types).")] = None,
+    contracts_dir: Annotated[str | None, typer.Option("--contracts-dir",
                                                          help="Where enforced model contracts are written "
                                                               "(default: <project>/contracts).")] = None,
     project: ProjectOpt = None,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from headwater.cli.output import JsonOpt, ProjectOpt, console, print_json, table
 
-AtOpt = Annotated[Optional[str], typer.Option(
+AtOpt = Annotated[str | None, typer.Option(
     "--at", help="Evaluate at this time (ISO 8601, UTC if no zone), e.g. 2026-11-23T09:00Z.", show_default=False)]
 
 
@@ -72,7 +72,7 @@ def _value(result) -> str:
 
 
 def slo(
-    product: Annotated[Optional[str], typer.Argument(help="One product (default: all).")] = None,
+    product: Annotated[str | None, typer.Argument(help="One product (default: all).")] = None,
     at: AtOpt = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
@@ -134,8 +134,8 @@ def metrics(at: AtOpt = None, project: ProjectOpt = None) -> None:
 
 def anomalies(
     product: Annotated[str, typer.Argument(help="The product to score.")],
-    days: Annotated[Optional[float], typer.Option(help="Score every run of the last N days (default: the latest).")] = None,
-    exclude: Annotated[Optional[str], typer.Option(help="Mark this step id as a known outlier, kept out of baselines.")] = None,
+    days: Annotated[float | None, typer.Option(help="Score every run of the last N days (default: the latest).")] = None,
+    exclude: Annotated[str | None, typer.Option(help="Mark this step id as a known outlier, kept out of baselines.")] = None,
     reason: Annotated[str, typer.Option(help="Why the excluded run is unusual.")] = "known outlier",
     at: AtOpt = None,
     project: ProjectOpt = None,
@@ -165,7 +165,7 @@ def anomalies(
 
 
 def incidents_list(
-    state: Annotated[Optional[str], typer.Option(help="open, acknowledged or resolved.")] = None,
+    state: Annotated[str | None, typer.Option(help="open, acknowledged or resolved.")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -202,15 +202,15 @@ def incidents_show(incident_id: int, project: ProjectOpt = None, json: JsonOpt =
     _show(_platform(project).observe.incident(incident_id), json)
 
 
-def incidents_ack(incident_id: int, by: Annotated[Optional[str], typer.Option(help="Who acknowledges.")] = None,
-                  note: Optional[str] = None, at: AtOpt = None, project: ProjectOpt = None,
+def incidents_ack(incident_id: int, by: Annotated[str | None, typer.Option(help="Who acknowledges.")] = None,
+                  note: str | None = None, at: AtOpt = None, project: ProjectOpt = None,
                   json: JsonOpt = False) -> None:
     """Acknowledge an incident (someone is on it)."""
     _show(_platform(project, at).observe.acknowledge(incident_id, by, note), json)
 
 
-def incidents_resolve(incident_id: int, by: Annotated[Optional[str], typer.Option(help="Who resolves.")] = None,
-                      note: Optional[str] = None, at: AtOpt = None, project: ProjectOpt = None,
+def incidents_resolve(incident_id: int, by: Annotated[str | None, typer.Option(help="Who resolves.")] = None,
+                      note: str | None = None, at: AtOpt = None, project: ProjectOpt = None,
                       json: JsonOpt = False) -> None:
     """Resolve an incident; its MTTR is fixed from then on."""
     _show(_platform(project, at).observe.resolve(incident_id, by, note), json)
@@ -218,11 +218,11 @@ def incidents_resolve(incident_id: int, by: Annotated[Optional[str], typer.Optio
 
 def incidents_postmortem(
     incident_id: int,
-    summary: Optional[str] = None,
-    impact: Optional[str] = None,
-    root_cause: Annotated[Optional[str], typer.Option("--root-cause")] = None,
-    category: Annotated[Optional[str], typer.Option(help="Root-cause category; recurrences within 6 months are flagged.")] = None,
-    action: Annotated[Optional[list[str]], typer.Option(help="'what | owner | YYYY-MM-DD' (repeatable).")] = None,
+    summary: str | None = None,
+    impact: str | None = None,
+    root_cause: Annotated[str | None, typer.Option("--root-cause")] = None,
+    category: Annotated[str | None, typer.Option(help="Root-cause category; recurrences within 6 months are flagged.")] = None,
+    action: Annotated[list[str] | None, typer.Option(help="'what | owner | YYYY-MM-DD' (repeatable).")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:

@@ -7,11 +7,11 @@ import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
-ProjectOpt = Annotated[Optional[Path], typer.Option(
+ProjectOpt = Annotated[Path | None, typer.Option(
     "--project", "-p", help="Project folder (default: $HEADWATER_PROJECT or the current folder).",
     show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -57,9 +57,9 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]):
 
 
 def fail(exc) -> None:
-    from headwater.errors import SpecErrors
-
     from rich.markup import escape
+
+    from headwater.errors import SpecErrors
 
     err = console(stderr=True)
     if "--json" in sys.argv:

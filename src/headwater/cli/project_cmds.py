@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from headwater.cli.output import JsonOpt, ProjectOpt, console, human_bytes, platform, print_json, table
+from headwater.cli.output import (
+    JsonOpt,
+    ProjectOpt,
+    console,
+    platform,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -57,7 +63,7 @@ def validate(project: ProjectOpt = None, json: JsonOpt = False) -> None:
 def demo(
     directory: Annotated[Path, typer.Argument(help="Folder for the demo project.")] = Path("headwater-demo"),
     scale: Annotated[float, typer.Option(help="Data scale: 1 is about 100k orders.", min=0.001)] = 1.0,
-    stage: Annotated[Optional[list[str]], typer.Option(help="Run only these demo stages.")] = None,
+    stage: Annotated[list[str] | None, typer.Option(help="Run only these demo stages.")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 def query(
     sql: Annotated[str, typer.Argument(help="DuckDB SQL; products are tables by name.")],
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Snapshot id or ISO timestamp (time travel).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Snapshot id or ISO timestamp (time travel).")] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     limit: Annotated[int, typer.Option(help="Rows shown in the table view.")] = 50,
     project: ProjectOpt = None,

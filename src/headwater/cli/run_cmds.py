@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from headwater.cli.output import JsonOpt, ProjectOpt, ago, console, human_bytes, platform, print_json, table
+from headwater.cli.output import (
+    JsonOpt,
+    ProjectOpt,
+    ago,
+    console,
+    human_bytes,
+    platform,
+    print_json,
+    table,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -17,8 +26,8 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    products: Annotated[Optional[list[str]], typer.Argument(help="Products to run (default: all batch products).")] = None,
-    partition: Annotated[Optional[str], typer.Option(help="Run one partition (YYYY-MM-DD) of partitioned products.")] = None,
+    products: Annotated[list[str] | None, typer.Argument(help="Products to run (default: all batch products).")] = None,
+    partition: Annotated[str | None, typer.Option(help="Run one partition (YYYY-MM-DD) of partitioned products.")] = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild tables whole (allows breaking schema changes).")] = False,
     upstream: Annotated[bool, typer.Option("--upstream", help="Also run the products the named ones read.")] = False,
     project: ProjectOpt = None,
@@ -32,7 +41,13 @@ def run(
         result = hw.run(products, partition=partition, full_refresh=full_refresh, upstream=upstream,
                         command=" ".join(sys.argv[1:]))
     else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=out, transient=False) as bar:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -61,8 +61,8 @@ def ingest(
 
 def run(
     product: Annotated[str, typer.Argument(help="Streaming product to consume.")],
-    until_idle: Annotated[Optional[float], typer.Option("--until-idle", help="Stop after this many seconds without events.")] = None,
-    max_events: Annotated[Optional[int], typer.Option("--max-events", help="Stop after this many events.")] = None,
+    until_idle: Annotated[float | None, typer.Option("--until-idle", help="Stop after this many seconds without events.")] = None,
+    max_events: Annotated[int | None, typer.Option("--max-events", help="Stop after this many events.")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -101,7 +101,7 @@ def run(
 
 
 def status(
-    products: Annotated[Optional[list[str]], typer.Argument(help="Products (default: every streaming product).")] = None,
+    products: Annotated[list[str] | None, typer.Argument(help="Products (default: every streaming product).")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:

@@ -33,7 +33,7 @@ class ContractEventRow(Base):
 
 
 class Deprecation:
-    def __init__(self, service: "ContractService") -> None:
+    def __init__(self, service: ContractService) -> None:
         self.service = service
 
     def write_blocked(self, contract: Contract) -> str | None:

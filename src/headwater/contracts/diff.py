@@ -154,7 +154,7 @@ def _wider(old: Any, new: Any, low: bool) -> bool:
         return str(new) != str(old)
 
 
-def diff_project(platform: "Platform", base: str) -> DiffReport:
+def diff_project(platform: Platform, base: str) -> DiffReport:
     """Each product's contract in the working tree against the same file at ``base``."""
     project = platform.project
     service = platform.contracts
@@ -184,7 +184,7 @@ def diff_project(platform: "Platform", base: str) -> DiffReport:
     return report
 
 
-def affected(platform: "Platform", product: str, contract: Contract) -> list[dict[str, Any]]:
+def affected(platform: Platform, product: str, contract: Contract) -> list[dict[str, Any]]:
     project = platform.project
     out = [{"kind": "product", "name": p, "owner": project.products[p].owner.team}
            for p in sorted(project.downstream(product))]

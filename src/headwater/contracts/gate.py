@@ -29,7 +29,7 @@ PARALLEL_ROWS = 1_000_000  # below this, splitting on one thread is as fast
 class ContractGate:
     """The real gate: enforces each product's contract at ingress."""
 
-    def __init__(self, service: "ContractService") -> None:
+    def __init__(self, service: ContractService) -> None:
         self.service = service
 
     def apply(self, product, batch: pa.Table, *, run_id: str, step_id: str,
@@ -129,4 +129,4 @@ def _summary(result) -> dict:
             "status": result.status.value, "failed_rows": result.failed_rows}
 
 
-__all__ = ["ContractGate", "ROW_ID", "split"]
+__all__ = ["ROW_ID", "ContractGate", "split"]

@@ -45,7 +45,7 @@ def import_file(path: Path, fmt: str, name: str | None = None) -> str:
     raise HeadwaterError(f"unknown import format {fmt!r}", fix="use --format odcs or --format dcs")
 
 
-def export_contract(platform: "Platform", product: str, fmt: str) -> str:
+def export_contract(platform: Platform, product: str, fmt: str) -> str:
     if fmt != "odcs":
         raise HeadwaterError(f"unknown export format {fmt!r}", fix="use --format odcs")
     contract = platform.contracts.contract(product)

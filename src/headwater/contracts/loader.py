@@ -31,7 +31,7 @@ def load_contract(path: Path, root: Path | None = None) -> Contract:
         raise SpecErrors(spec_errors(exc, doc, (), Contract)) from None
 
 
-def contract_path(project: "Project", product: str) -> Path | None:
+def contract_path(project: Project, product: str) -> Path | None:
     """The contract file of ``product``: its ``contract:`` key, else contracts/<product>.yaml."""
     spec = project.product(product)
     if spec.contract:
@@ -39,7 +39,7 @@ def contract_path(project: "Project", product: str) -> Path | None:
         if not path.is_file():
             raise SpecError(f"the contract file {spec.contract!r} of {product!r} does not exist",
                             location=project.where(product, "contract"),
-                            fix=f"create it (see docs/contracts.md) or remove 'contract:'")
+                            fix="create it (see docs/contracts.md) or remove 'contract:'")
         return path
     for suffix in (".yaml", ".yml"):
         path = project.root / CONTRACT_DIR / f"{product}{suffix}"
@@ -48,7 +48,7 @@ def contract_path(project: "Project", product: str) -> Path | None:
     return None
 
 
-def load_for(project: "Project", product: str) -> Contract | None:
+def load_for(project: Project, product: str) -> Contract | None:
     """The contract of ``product`` (None when it has none), checked against the product."""
     path = contract_path(project, product)
     if path is None:
@@ -62,7 +62,7 @@ def load_for(project: "Project", product: str) -> Contract | None:
     return contract
 
 
-def display(project: "Project", path: Path) -> Location:
+def display(project: Project, path: Path) -> Location:
     try:
         return Location(str(path.relative_to(project.root)))
     except ValueError:

@@ -42,7 +42,7 @@ class Bounds(Strict):
     exclusive: bool = Field(default=False, description="Exclude the bounds themselves.")
 
     @model_validator(mode="after")
-    def _one_side(self) -> "Bounds":
+    def _one_side(self) -> Bounds:
         if self.min is None and self.max is None:
             raise ValueError("give 'min', 'max' or both")
         return self
@@ -89,7 +89,7 @@ class Rule(Strict):
         default=None, description="A query over 'batch' returning the number of failing rows (0 passes).")
 
     @model_validator(mode="after")
-    def _exactly_one_kind(self) -> "Rule":
+    def _exactly_one_kind(self) -> Rule:
         kinds = [k for k in RULE_KINDS if getattr(self, k) not in (None, False)]
         if len(kinds) != 1:
             found = f"found {', '.join(kinds)}" if kinds else "found none"
@@ -182,7 +182,7 @@ class Contract(Strict):
         return {"columns": value} if isinstance(value, list) else value
 
     @model_validator(mode="after")
-    def _cross_check(self) -> "Contract":
+    def _cross_check(self) -> Contract:
         names = [c.name for c in self.columns]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -69,9 +69,9 @@ def build_plan(contract: Contract) -> CheckPlan:
     pk = contract.primary_key
     if pk is not None:
         cols = tuple(pk.columns)
-        checks.append(Check(f"primary_key.not_null", "not_null", pk.severity, cols,
+        checks.append(Check("primary_key.not_null", "not_null", pk.severity, cols,
                             reason=f"primary key ({', '.join(cols)}) is null"))
-        checks.append(Check(f"primary_key.unique", "unique", pk.severity, cols,
+        checks.append(Check("primary_key.unique", "unique", pk.severity, cols,
                             reason=f"duplicate primary key ({', '.join(cols)})"))
     for column in contract.columns:
         if not column.nullable and not (pk and column.name in pk.columns):

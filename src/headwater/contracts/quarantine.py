@@ -50,7 +50,7 @@ def batch_keys(product, batch: pa.Table, source_position: str | None) -> tuple[l
     return ["all"], pa.array(["all"] * n, pa.string())
 
 
-def build_rows(rows: pa.Table, positions: np.ndarray, verdict: "Verdict", keys: pa.Array, *,
+def build_rows(rows: pa.Table, positions: np.ndarray, verdict: Verdict, keys: pa.Array, *,
                run_id: str, step_id: str, source_position: str | None, version: str,
                now: datetime) -> pa.Table:
     """The quarantine rows for the failing ``positions`` (indexes into verdict.failing_rows)."""
@@ -73,7 +73,7 @@ def build_rows(rows: pa.Table, positions: np.ndarray, verdict: "Verdict", keys: 
     return out
 
 
-def _broken_lists(positions: np.ndarray, verdict: "Verdict") -> tuple[pa.Array, pa.Array]:
+def _broken_lists(positions: np.ndarray, verdict: Verdict) -> tuple[pa.Array, pa.Array]:
     """Per quarantined row, the ids and reasons of the rules it broke, built from the bit masks."""
     checks = verdict.row_checks
     hits = np.zeros((len(positions), len(checks)), dtype=bool)
@@ -86,7 +86,7 @@ def _broken_lists(positions: np.ndarray, verdict: "Verdict") -> tuple[pa.Array, 
     return pa.ListArray.from_arrays(offsets, ids), pa.ListArray.from_arrays(offsets, reasons)
 
 
-def write(lakehouse: "Lakehouse", product: str, rows: pa.Table, keys: list[str],
+def write(lakehouse: Lakehouse, product: str, rows: pa.Table, keys: list[str],
           properties: dict[str, str]) -> int | None:
     """Replace the quarantine rows of ``keys`` with ``rows`` in one commit; the snapshot id."""
     from pyiceberg.expressions import In
@@ -116,7 +116,7 @@ def write(lakehouse: "Lakehouse", product: str, rows: pa.Table, keys: list[str],
     return snap.snapshot_id if snap else None
 
 
-def read(lakehouse: "Lakehouse", product: str, as_of=None) -> pa.Table | None:
+def read(lakehouse: Lakehouse, product: str, as_of=None) -> pa.Table | None:
     """Every quarantined row of ``product`` (None when nothing was ever quarantined)."""
     name = table_name(product)
     if not lakehouse.exists(name):

@@ -42,7 +42,7 @@ class ReplayResult:
         return dict(vars(self))
 
 
-def replay(service: "ContractService", product: str, ids: list[str] | None = None,
+def replay(service: ContractService, product: str, ids: list[str] | None = None,
            *, fail_after: str | None = None) -> ReplayResult:
     """Move the quarantined rows of ``product`` (all, or ``ids``) that now pass into its table.
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class ContractService:
-    def __init__(self, platform: "Platform") -> None:
+    def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self._cache: dict[str, tuple[float | None, Contract | None, CheckPlan | None]] = {}
 

@@ -13,9 +13,10 @@ from Iceberg's own timestamp for snapshots written outside headwater.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from headwater.storage.lakehouse import SUMMARY_PREFIX
 
@@ -86,7 +87,7 @@ class TableFiles:
         return points
 
 
-def table_files(table: "Table", name: str, step_times: dict[str, datetime]) -> TableFiles:
+def table_files(table: Table, name: str, step_times: dict[str, datetime]) -> TableFiles:
     """Read every live snapshot's file set from the table's metadata (manifests read once each)."""
     io = table.io
     manifest_cache: dict[str, tuple[dict[str, int], int, list[str]]] = {}

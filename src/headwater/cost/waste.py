@@ -90,8 +90,8 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
             monthly = line.total_cost * scale  # its share of the fixed control plane is not saved
             add("unread", monthly, (line.total_cost - line.shared_cost) * scale,
                 f"no reads in {format_duration(window)}; no product downstream, no declared consumer",
-                f"retire it (remove the product and drop its table), or declare who reads it under "
-                f"'consumers:'", runs=line.runs, storage_gb=line.storage_gb, read_gb=read_gb)
+                "retire it (remove the product and drop its table), or declare who reads it under "
+                "'consumers:'", runs=line.runs, storage_gb=line.storage_gb, read_gb=read_gb)
 
         fingerprints = {s.snapshot_id: s.fingerprint for s in usage.tables[name].snapshots} \
             if name in usage.tables else {}

@@ -44,7 +44,7 @@ class RunRecord:
     def duration(self) -> float | None:
         return (self.end - self.start).total_seconds() if self.start and self.end else None
 
-    def overlaps(self, other: "RunRecord") -> float:
+    def overlaps(self, other: RunRecord) -> float:
         if not (self.start and self.end and other.start and other.end):
             return 0.0
         return max(0.0, (min(self.end, other.end) - max(self.start, other.start)).total_seconds())

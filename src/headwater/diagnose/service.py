@@ -73,7 +73,12 @@ class DiagnoseService:
     def diagnose(self, target: str, run: str | None = None, at: datetime | None = None,
                  cost_per_hour: float | None = None) -> Diagnosis:
         """Ranked findings for ``target``; ``cost_per_hour`` overrides the product's or tier's rate."""
-        from headwater.diagnose.structure import ghost_sink, monitoring_gap, redundant_read, single_owner
+        from headwater.diagnose.structure import (
+            ghost_sink,
+            monitoring_gap,
+            redundant_read,
+            single_owner,
+        )
         from headwater.diagnose.timing import barrier_wait, contention, late_upstream, slow_step
 
         index = self.index()

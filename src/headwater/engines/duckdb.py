@@ -48,7 +48,7 @@ class DuckDBSession:
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET enable_progress_bar = false")  # headwater draws its own progress
 
-    def register_source(self, name: str, source: "FileSource", root: Path) -> InputStats:
+    def register_source(self, name: str, source: FileSource, root: Path) -> InputStats:
         pattern = str(root / source.path)
         files = sorted(glob.glob(pattern)) if any(c in source.path for c in "*?[") else \
             ([pattern] if os.path.exists(pattern) else [])
@@ -71,7 +71,7 @@ class DuckDBSession:
             digest.update(f"{f}:{st.st_size}:{st.st_mtime_ns}".encode())
         return InputStats(name, _count_rows(source.format, files), size, digest.hexdigest()[:16])
 
-    def register_plan(self, name: str, plan: "ScanPlan") -> InputStats:
+    def register_plan(self, name: str, plan: ScanPlan) -> InputStats:
         columns = ", ".join(_quote_ident(f.name) for f in plan.schema)
         if plan.files and plan.delete_files:
             # merge-on-read: drop the rows the position delete files name (ADR 0006)
@@ -114,7 +114,7 @@ class DuckDBSession:
         self.con.close()
 
 
-def _where(source: "FileSource"):
+def _where(source: FileSource):
     from headwater.errors import Location
 
     return Location(f"sources: {source.name}")

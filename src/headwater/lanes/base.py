@@ -41,12 +41,12 @@ class StepRequest:
 
 @dataclass
 class StepContext:
-    project: "Project"
-    lakehouse: "Lakehouse"
-    ledger: "Ledger"
-    engine: "Engine"
-    clock: "Clock"
-    meter: "ResourceMeter"
+    project: Project
+    lakehouse: Lakehouse
+    ledger: Ledger
+    engine: Engine
+    clock: Clock
+    meter: ResourceMeter
     run_id: str
     step_id: str
     emit: Any  # callable(event dict) -> None: records an OpenLineage event
@@ -79,7 +79,7 @@ class StepResult:
 class Lane(Protocol):
     KIND: str
 
-    def run_step(self, ctx: StepContext, product: "AnyProduct", request: StepRequest) -> StepResult: ...
+    def run_step(self, ctx: StepContext, product: AnyProduct, request: StepRequest) -> StepResult: ...
 
 
 LANES: dict[str, str] = {"batch": "headwater.lanes.batch:BatchLane"}

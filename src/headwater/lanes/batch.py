@@ -5,15 +5,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import time
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from headwater.contracts.conservation import conservation, written_rows
 from headwater.errors import HeadwaterError, RunFailed, SpecError
 from headwater.lanes.base import StepContext, StepRequest, StepResult, StepStatus
-from headwater.contracts.conservation import conservation, written_rows
 from headwater.lanes.gate import PassThroughGate
 from headwater.lanes.inputs import bind_inputs, dataset_for
 from headwater.ledger.openlineage import JobRef, run_event
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 class BatchLane:
     KIND = "batch"
 
-    def run_step(self, ctx: StepContext, product: "BatchProduct", request: StepRequest) -> StepResult:
+    def run_step(self, ctx: StepContext, product: BatchProduct, request: StepRequest) -> StepResult:
         timings: dict[str, float] = {}
         started = ctx.ledger.start_step(ctx.step_id)
         job = _job(ctx, product)

@@ -34,7 +34,7 @@ class GateOutcome:
 
 
 class Gate(Protocol):
-    def apply(self, product: "AnyProduct", batch: pa.Table, *, run_id: str, step_id: str,
+    def apply(self, product: AnyProduct, batch: pa.Table, *, run_id: str, step_id: str,
               source_position: str | None = None) -> GateOutcome: ...
 
 

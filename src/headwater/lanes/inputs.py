@@ -23,7 +23,7 @@ class BoundInputs:
     datasets: list[DatasetRef]
 
 
-def bind_inputs(ctx: "StepContext", session: "EngineSession", names: list[str]) -> BoundInputs:
+def bind_inputs(ctx: StepContext, session: EngineSession, names: list[str]) -> BoundInputs:
     project = ctx.project
     rows = size = 0
     snapshots: dict[str, str] = {}
@@ -55,7 +55,7 @@ def bind_inputs(ctx: "StepContext", session: "EngineSession", names: list[str]) 
     return BoundInputs(rows, size, snapshots, min(data_times) if data_times else None, datasets)
 
 
-def dataset_for(ctx: "StepContext", product: str, **stats) -> DatasetRef:
+def dataset_for(ctx: StepContext, product: str, **stats) -> DatasetRef:
     """The OpenLineage identity of a product's table (its location), with the product as symlink."""
     location = f"{ctx.lakehouse.warehouse.rstrip('/')}/{ctx.lakehouse.namespace}/{product}"
     location = location.removeprefix("file://")

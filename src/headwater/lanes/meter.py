@@ -9,7 +9,6 @@ With one step at a time the figures are exact up to one interval.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 
@@ -36,7 +35,7 @@ class ResourceMeter:
         t = self._proc.cpu_times()
         return t.user + t.system
 
-    def __enter__(self) -> "ResourceMeter":
+    def __enter__(self) -> ResourceMeter:
         self._thread = threading.Thread(target=self._loop, name="headwater-meter", daemon=True)
         self._thread.start()
         return self

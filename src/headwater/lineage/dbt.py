@@ -15,8 +15,14 @@ import uuid
 from pathlib import Path
 
 from headwater.ledger.openlineage import PRODUCER, facet
-from headwater.lineage.dbt_artifacts import (RELATIONS, DbtNode, Manifest, load_catalog, load_manifest,
-                                              load_run_results)
+from headwater.lineage.dbt_artifacts import (
+    RELATIONS,
+    DbtNode,
+    Manifest,
+    load_catalog,
+    load_manifest,
+    load_run_results,
+)
 
 JOB_EVENT = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent"
 RUN_EVENT = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"

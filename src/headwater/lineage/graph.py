@@ -11,8 +11,9 @@ output dataset.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 
 def dataset_id(namespace: str, name: str) -> str:

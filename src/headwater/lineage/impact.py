@@ -23,7 +23,7 @@ class ColumnIndex:
     known_refs: set[str] = field(default_factory=set)  # jobs whose referenced columns are known
 
     @classmethod
-    def build(cls, graph: LineageGraph, refs: dict[str, set[tuple[str, str]]]) -> "ColumnIndex":
+    def build(cls, graph: LineageGraph, refs: dict[str, set[tuple[str, str]]]) -> ColumnIndex:
         index = cls()
         for out_ds, columns in graph.columns.items():
             out_ds = graph.canonical(out_ds)

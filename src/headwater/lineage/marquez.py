@@ -25,7 +25,7 @@ def _dataset_data(node: Node) -> dict:
 
 def _job_data(graph: LineageGraph, node: Node) -> dict:
     job_type = (node.facets.get("jobType") or {}).get("processingType", "BATCH")
-    ref = lambda n: {"namespace": graph.nodes[n].namespace, "name": graph.nodes[n].name}  # noqa: E731
+    ref = lambda n: {"namespace": graph.nodes[n].namespace, "name": graph.nodes[n].name}
     return {"id": {"namespace": node.namespace, "name": node.name}, "type": job_type,
             "name": node.name, "simpleName": node.name.rsplit(".", 1)[-1], "namespace": node.namespace,
             "inputs": [ref(n) for n in sorted(graph.parents.get(node.id, ()))],

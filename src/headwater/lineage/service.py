@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from headwater.errors import HeadwaterError, NotFoundError
 from headwater.lineage.build import apply_event, apply_project

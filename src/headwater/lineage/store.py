@@ -7,8 +7,9 @@ empty run id and event type ``JOB`` or ``DATASET``, keyed on their own name and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 

@@ -44,7 +44,7 @@ async def post_lineage(request: Request):
 
 
 @router.get("/api/v1/lineage")
-def get_lineage(request: Request, nodeId: str = Query(..., description="dataset:<ns>:<name> or job:<ns>:<name>"),  # noqa: N803
+def get_lineage(request: Request, nodeId: str = Query(..., description="dataset:<ns>:<name> or job:<ns>:<name>"),
                 depth: int = Query(20, ge=0, le=100, description="How many jobs away to go, each way.")):
     """The lineage graph around a node, in Marquez's response shape."""
     return request.app.state.platform.lineage.marquez(nodeId, depth)

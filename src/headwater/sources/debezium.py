@@ -18,10 +18,11 @@ position (PostgreSQL LSN, MySQL binlog file/pos, SQL Server change LSN, Oracle S
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from headwater.errors import HeadwaterError
 from headwater.lanes.cdc.changes import Change

@@ -8,9 +8,10 @@ ISO-8601 text; this module turns them back into what the mirror stores.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 

@@ -20,10 +20,11 @@ import fcntl
 import json
 import os
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from headwater.errors import HeadwaterError, TransientError
 from headwater.sources.base import Batch, Record

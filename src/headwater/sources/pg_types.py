@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 
@@ -87,7 +88,7 @@ def converter(pg_type: str) -> Callable[[Any], Any]:
     if pa.types.is_time(at):
         return lambda v: None if v is None else time.fromisoformat(v)
     if pa.types.is_binary(at):
-        return lambda v: None if v is None else bytes.fromhex(v[2:] if v.startswith("\\x") else v)
+        return lambda v: None if v is None else bytes.fromhex(v.removeprefix("\\x"))
     if pa.types.is_boolean(at):
         return lambda v: None if v is None else bool(v)
     return lambda v: None if v is None else (v if isinstance(v, str) else _text(v))

@@ -85,7 +85,7 @@ class CostConfig(Strict):
                                    description="A table with no reads for this long is waste candidate.")
 
     @model_validator(mode="after")
-    def _classes_exist(self) -> "CostConfig":
+    def _classes_exist(self) -> CostConfig:
         known = set(self.storage_classes)
         for name in [self.current_storage_class, *(t.storage_class for t in self.retention_tiers)]:
             if name not in known:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -37,7 +37,7 @@ class Transform(Strict):
     )
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "Transform":
+    def _exactly_one(self) -> Transform:
         if (self.sql is None) == (self.python is None):
             raise ValueError("the transform names both or neither of sql and python: "
                              "give exactly one of 'sql: sql/<name>.sql' or 'python: file.py:function'")
@@ -93,7 +93,7 @@ class BatchProduct(ProductBase):
     lane: Literal["batch"] = "batch"
 
     @model_validator(mode="after")
-    def _needs_transform(self) -> "BatchProduct":
+    def _needs_transform(self) -> BatchProduct:
         if self.transform is None:
             raise ValueError("a batch product needs a transform: add 'transform: {sql: sql/<name>.sql}'")
         return self
@@ -160,5 +160,5 @@ class CdcProduct(ProductBase):
     cdc: CdcSpec
 
 
-Product = Annotated[Union[BatchProduct, StreamingProduct, CdcProduct], Field(discriminator="lane")]
+Product = Annotated[BatchProduct | StreamingProduct | CdcProduct, Field(discriminator="lane")]
 LANES = ("batch", "streaming", "cdc")

@@ -74,8 +74,11 @@ def write_data_files(meta, io, data: pa.Table, write_uuid: uuid.UUID | None = No
 
 
 def _plan(meta, io) -> _FilePlan:
-    from pyiceberg.io.pyarrow import (_get_parquet_writer_kwargs, compute_statistics_plan,
-                                      parquet_path_to_id_mapping)
+    from pyiceberg.io.pyarrow import (
+        _get_parquet_writer_kwargs,
+        compute_statistics_plan,
+        parquet_path_to_id_mapping,
+    )
     from pyiceberg.schema import sanitize_column_names
     from pyiceberg.table import TableProperties
     from pyiceberg.table.locations import load_location_provider

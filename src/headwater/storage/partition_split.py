@@ -10,7 +10,7 @@ it was checked against (tests/core/test_partition_split.py compares it with the 
 from __future__ import annotations
 
 import functools
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyarrow as pa
 

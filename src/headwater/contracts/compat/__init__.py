@@ -8,9 +8,10 @@ version, not only the latest. NONE: always compatible.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from headwater.errors import HeadwaterError
 

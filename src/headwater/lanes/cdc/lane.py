@@ -18,10 +18,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-
 from headwater.errors import HeadwaterError, RunFailed
-from headwater.lanes.cdc.changes import META_COLUMNS, POSITION_COLUMN, Change
 from headwater.lanes.cdc import lineage
+from headwater.lanes.cdc.changes import META_COLUMNS, POSITION_COLUMN, Change
 from headwater.lanes.cdc.history import History
 from headwater.lanes.cdc.mirror import Mirror
 from headwater.lanes.gate import PassThroughGate
@@ -73,7 +72,7 @@ def committed(lakehouse, name: str, source_id: str | None = None) -> tuple[dict[
 class CdcLane:
     KIND = "cdc"
 
-    def __init__(self, platform, product: "CdcProduct", source, *, source_id: str,
+    def __init__(self, platform, product: CdcProduct, source, *, source_id: str,
                  max_batch: int = 50_000, accept_schema_change: bool = False,
                  resnapshot: bool = False) -> None:
         self.platform = platform
@@ -214,4 +213,4 @@ class CdcLane:
         return kept, len(bad_keys)
 
 
-__all__ = ["CdcLane", "CdcRunResult", "committed", "META_COLUMNS"]
+__all__ = ["META_COLUMNS", "CdcLane", "CdcRunResult", "committed"]

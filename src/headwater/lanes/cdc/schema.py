@@ -20,7 +20,7 @@ from headwater.storage.arrow_types import iceberg_compatible
 class SchemaChangeError(HeadwaterError):
     """The source schema changed in a way the mirror (and its contract) cannot absorb."""
 
-    def __init__(self, message: str, *, fix: str, changes: list["SchemaChange"]) -> None:
+    def __init__(self, message: str, *, fix: str, changes: list[SchemaChange]) -> None:
         super().__init__(message, fix=fix)
         self.changes = changes
 

@@ -41,10 +41,10 @@ class CdcService:
     def __init__(self, platform) -> None:
         self.platform = platform
 
-    def products(self) -> list["CdcProduct"]:
+    def products(self) -> list[CdcProduct]:
         return [p for _, p in sorted(self.platform.project.products.items()) if p.lane == "cdc"]
 
-    def product(self, name: str) -> "CdcProduct":
+    def product(self, name: str) -> CdcProduct:
         product = self.platform.project.product(name)
         if product.lane != "cdc":
             cdc = ", ".join(p.name for p in self.products()) or "none in this project"
@@ -52,7 +52,7 @@ class CdcService:
                                  fix=f"CDC products: {cdc}")
         return product
 
-    def _url(self, product: "CdcProduct") -> str | None:
+    def _url(self, product: CdcProduct) -> str | None:
         url = product.cdc.source.url
         if url and url.startswith("env:"):
             import os
@@ -63,7 +63,7 @@ class CdcService:
                                      "which is not set", fix=f"export {product.cdc.source.url[4:]}=...")
         return url
 
-    def open_source(self, product: "CdcProduct", file: str | Path | None = None, source=None):
+    def open_source(self, product: CdcProduct, file: str | Path | None = None, source=None):
         """The configured source of ``product`` (or a Debezium file, or ``source``: another
         CdcSourceSpec) and its identity."""
         from headwater.sources.base import make_source
@@ -120,7 +120,7 @@ class CdcService:
             out.append(self._status(product))
         return out
 
-    def _status(self, product: "CdcProduct") -> CdcStatus:
+    def _status(self, product: CdcProduct) -> CdcStatus:
         lake, ledger = self.platform.lakehouse, self.platform.ledger
         spec = product.cdc.source
         snap = lake.current(product.name) if lake.exists(product.name) else None

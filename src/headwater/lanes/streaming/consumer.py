@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -25,8 +26,13 @@ from headwater.lanes.gate import PassThroughGate
 from headwater.lanes.streaming import killpoints
 from headwater.lanes.streaming.decode import TS, align, micros
 from headwater.lanes.streaming.reader import Chunk, ChunkReader
-from headwater.lanes.streaming.state import (DedupeState, StreamState, Watermarks, from_us,
-                                             position_key)
+from headwater.lanes.streaming.state import (
+    DedupeState,
+    StreamState,
+    Watermarks,
+    from_us,
+    position_key,
+)
 from headwater.lanes.streaming.steps import COUNTERS, StepRecorder
 
 if TYPE_CHECKING:
@@ -55,7 +61,7 @@ class RunStats:
 
 
 class StreamConsumer:
-    def __init__(self, platform: "Platform", product, source, *, run_id: str, steps: StepRecorder,
+    def __init__(self, platform: Platform, product, source, *, run_id: str, steps: StepRecorder,
                  gate=None, progress: Callable[[RunStats], None] | None = None) -> None:
         self.platform = platform
         self.product = product
@@ -310,7 +316,7 @@ class StreamConsumer:
 
 def position_label(positions: dict[str, str]) -> str:
     """The batch's positions as a path-safe label (it becomes a quarantine partition value)."""
-    safe = lambda text: re.sub(r"[^A-Za-z0-9._-]", "_", text)  # noqa: E731
+    safe = lambda text: re.sub(r"[^A-Za-z0-9._-]", "_", text)
     return "stream." + "..".join(f"{safe(p)}.{safe(v)}" for p, v in sorted(positions.items()))
 
 

@@ -16,7 +16,7 @@ def events(now, seed: int = 11, clicks: int = 20_000, updates: int = 4_000) -> t
     rng = random.Random(seed)
     start = now.replace(second=0, microsecond=0) - timedelta(minutes=30)
     span = 30 * 60
-    iso = lambda t: t.isoformat().replace("+00:00", "Z")  # noqa: E731
+    iso = lambda t: t.isoformat().replace("+00:00", "Z")
     click = [{"event_id": f"c{i}", "session_id": f"s{i // 8}", "page": rng.choice(PAGES),
               "product_id": f"P{rng.randrange(200):04d}", "event_time": iso(start + timedelta(seconds=span * i / clicks))}
              for i in range(clicks)]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from headwater.errors import HeadwaterError, NotFoundError
 from headwater.lanes.streaming.state import StreamState, from_us

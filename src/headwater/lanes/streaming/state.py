@@ -11,9 +11,10 @@ at the commit (durable, bounded, and consistent by construction).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +50,8 @@ class StreamState:
     totals: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_summary(cls, summary: dict[str, str]) -> "StreamState":
-        get = lambda k, d: summary.get("headwater." + KEY + k, d)  # noqa: E731
+    def from_summary(cls, summary: dict[str, str]) -> StreamState:
+        get = lambda k, d: summary.get("headwater." + KEY + k, d)
         wm = get("watermark-us", "")
         return cls(json.loads(get("positions", "{}")), int(wm) if wm else None,
                    {k: int(v) for k, v in json.loads(get("partition-max", "{}")).items()},

@@ -39,7 +39,7 @@ class Counts:
 
 
 class StepRecorder:
-    def __init__(self, platform: "Platform", product, run_id: str, *, trigger: str = "cli",
+    def __init__(self, platform: Platform, product, run_id: str, *, trigger: str = "cli",
                  interval_seconds: float = 60.0) -> None:
         self.platform = platform
         self.product = product

@@ -105,13 +105,18 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     strings = frozenset(f.name for f in relation_schema
                         if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
                         or pa.types.is_string_view(f.type))
-    ranges, external = _integer_keys(session, sub, relation_schema, relation, row_ids, existing, batch)
     counted: dict[str, int] = {}
     found: dict[str, list[dict]] = {}
-    if row_ids and batch is not None:
-        external.update(pattern_failures(sub, batch))
-    elif not row_ids:
-        counted, found = _scan_patterns(session, sub, relation_schema, relation, samples, masked, batch)
+    if row_ids and batch is not None:  # duplicate keys (numpy, one core) found while patterns use every core
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            keys = pool.submit(_integer_keys, session, sub, relation_schema, relation, row_ids, existing, batch)
+            patterns = pattern_failures(sub, batch)
+            ranges, external = keys.result()
+        external.update(patterns)
+    else:
+        ranges, external = _integer_keys(session, sub, relation_schema, relation, row_ids, existing, batch)
+        if not row_ids:
+            counted, found = _scan_patterns(session, sub, relation_schema, relation, samples, masked, batch)
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples, existing=existing,
                             masked=masked, strings=strings, key_ranges=ranges, external=external,
                             counted=counted)

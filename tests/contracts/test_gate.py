@@ -190,3 +190,28 @@ def test_gate_with_source_positions_as_streaming_and_cdc_lanes_call_it(shop_plat
     q = shop_platform.contracts.quarantine_rows("stg_orders", limit=None)
     assert q.num_rows == 4
     assert sorted(set(q.column("_hw_source_position").to_pylist())) == ["offset=0-2", "offset=3-5"]
+
+
+@pytest.mark.parametrize("path", ["headwater", "pyiceberg"])
+def test_a_partition_whose_rows_are_all_quarantined_is_emptied_not_left_stale(shop_root, clock, monkeypatch, path):
+    from tests.contracts.helpers import GOOD, order, write_orders
+
+    if path == "pyiceberg":  # the general path, for layouts storage/overwrite.py does not cover
+        monkeypatch.setattr("headwater.storage.lakehouse.overwrite_partitions", lambda *a, **k: False)
+    write_orders(shop_root, GOOD)
+    platform = Platform(shop_root, clock=clock)
+    assert platform.run().ok
+    days = "SELECT order_date, count(*) AS n FROM stg_orders GROUP BY 1 ORDER BY 1"
+    assert [r["n"] for r in platform.query(days).to_pylist()] == [5, 5]
+    # the next delivery: day 0 as before, every order of day 1 now has a negative amount
+    write_orders(shop_root, [o for o in GOOD if o["created_at"].day == 1] +
+                 [order(o["order_id"], customer=o["customer_id"], amount="-1.00", day=1, minutes=i)
+                  for i, o in enumerate(o for o in GOOD if o["created_at"].day == 2)])
+    step = platform.run(["stg_orders"]).steps[0]
+    assert step.status.value == "success" and step.rows_written == 5
+    rows = platform.query(days).to_pylist()
+    assert [(str(r["order_date"]), r["n"]) for r in rows] == [("2026-01-01", 5)]  # day 2's old rows are gone
+    from headwater.contracts import quarantine
+
+    rules = quarantine.read(platform.lakehouse, "stg_orders").column("_hw_rules").to_pylist()
+    assert len(rules) == 5 and all(r == ["amount_not_negative"] for r in rules)

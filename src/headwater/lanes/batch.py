@@ -57,13 +57,16 @@ class BatchLane:
                     bound.rows, transform_out, 0, 0, 0) | {"blocked": transform_out, "balanced": True,
                                                            "gate_balanced": True}}  # all rows stay at the source
                 raise blocked
-            output = outcome.passed
+            transformed, output = output, outcome.passed
             t = time.perf_counter()
             mode, value = _write_mode(product, request, output)
             snapshot = ctx.lakehouse.write(
                 product.name, output, mode=mode,
                 partition_column=product.partitioning.column if product.partitioning else None,
                 partition_value=value, allow_breaking=request.full_refresh,
+                # every partition the transform produced is replaced, even one the gate emptied
+                replaced_partitions=(transformed.column(product.partitioning.column).unique().to_pylist()
+                                     if mode == "partitions" and transformed.num_rows else None),
                 properties={"run-id": ctx.run_id, "step-id": ctx.step_id,
                             "partition": request.partition or "", "mode": mode,
                             "inputs": json.dumps(bound.snapshots, sort_keys=True)})

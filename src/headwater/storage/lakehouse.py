@@ -152,13 +152,15 @@ class Lakehouse:
 
     def write(self, name: str, data: pa.Table, *, mode: WriteMode, partition_column: str | None = None,
               partition_value: Any = None, properties: dict[str, str] | None = None,
-              allow_breaking: bool = False) -> SnapshotInfo:
+              allow_breaking: bool = False, replaced_partitions: list | None = None) -> SnapshotInfo:
         """Write ``data`` in one atomic commit and return the new snapshot.
 
         ``replace``: the table becomes ``data``. ``partitions``: the partitions present in ``data``
-        are replaced, others kept. ``partition``: exactly ``partition_value`` is replaced (an empty
-        ``data`` empties it). ``append``: added. Schema changes that are compatible (new columns,
-        widening) evolve the table; others need ``allow_breaking`` (a full refresh).
+        are replaced, and those in ``replaced_partitions`` (values of the partition column) even
+        where ``data`` has no row left for them; others are kept. ``partition``: exactly
+        ``partition_value`` is replaced (an empty ``data`` empties it). ``append``: added. Schema
+        changes that are compatible (new columns, widening) evolve the table; others need
+        ``allow_breaking`` (a full refresh).
         """
         data = conform(data)
         props = {SUMMARY_PREFIX + k if not k.startswith(SUMMARY_PREFIX) else k: str(v)
@@ -172,7 +174,7 @@ class Lakehouse:
             else:
                 txn = memoise(table.transaction())
                 plan_schema_change(name, txn, table.schema(), data.schema, allow_breaking)
-            _apply(txn, data, mode, partition_column, partition_value, props)
+            _apply(txn, data, mode, partition_column, partition_value, props, replaced_partitions or [])
             table = txn.commit_transaction()
         except (StorageError, NotFoundError):
             raise
@@ -255,12 +257,21 @@ class Lakehouse:
 
 
 def _apply(txn, data: pa.Table, mode: str, partition_column: str | None, partition_value: Any,
-           props: dict[str, str]) -> None:
+           props: dict[str, str], replaced: list) -> None:
     if mode == "replace":
         txn.overwrite(data, snapshot_properties=props)
     elif mode == "partitions" and partition_column:
         # one overwrite snapshot, files chosen by partition value (storage/overwrite.py, ADR 0005)
-        if not overwrite_partitions(txn, data, props) and data.num_rows:
+        if overwrite_partitions(txn, data, props, also=[{partition_column: v} for v in replaced]):
+            return
+        present = set(data.column(partition_column).unique().to_pylist()) if data.num_rows else set()
+        emptied = [v for v in replaced if v not in present]
+        if emptied:  # partitions left without a row (all quarantined): emptied in the same commit
+            from pyiceberg.expressions import EqualTo, IsNull, Or
+
+            terms = [IsNull(partition_column) if v is None else EqualTo(partition_column, v) for v in emptied]
+            txn.delete(terms[0] if len(terms) == 1 else Or(*terms), snapshot_properties=props)
+        if data.num_rows:
             txn.dynamic_partition_overwrite(data, snapshot_properties=props)
     elif mode == "partition":
         if not overwrite_partitions(txn, data, props, partition={partition_column: partition_value}):

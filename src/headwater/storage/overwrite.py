@@ -37,13 +37,15 @@ def covers(meta, manifests: list) -> bool:
 
 
 def overwrite_partitions(txn, data: pa.Table, properties: dict[str, str],
-                         partition: dict[str, Any] | None = None) -> bool:
+                         partition: dict[str, Any] | None = None, also: list[dict[str, Any]] = ()) -> bool:
     """Stage in ``txn`` one snapshot replacing partitions with ``data``.
 
-    Without ``partition``: the partitions present in ``data`` are replaced (an empty ``data``
-    stages nothing). With ``partition`` (``{column: value}`` for every partition column):
-    exactly that partition is replaced, and an empty ``data`` empties it. Returns ``False``,
-    staging nothing, when the table's layout is not one this module covers.
+    Without ``partition``: the partitions present in ``data`` are replaced, and those of ``also``
+    too (emptied when ``data`` has no row for them: a gate that quarantined a partition's every
+    row). With nothing to replace, nothing is staged. With ``partition`` (``{column: value}``
+    for every partition column): exactly that partition is replaced, and an empty ``data``
+    empties it. Returns ``False``, staging nothing, when the table's layout is not one this
+    module covers.
     """
     from pyiceberg.io.pyarrow import _check_pyarrow_schema_compatible
     from pyiceberg.table import DOWNCAST_NS_TIMESTAMP_TO_US_ON_WRITE
@@ -60,11 +62,14 @@ def overwrite_partitions(txn, data: pa.Table, properties: dict[str, str],
         meta.schema(), provided_schema=data.schema,
         downcast_ns_timestamp_to_us=Config().get_bool(DOWNCAST_NS_TIMESTAMP_TO_US_ON_WRITE) or False,
         format_version=meta.format_version)
-    if partition is None and data.num_rows == 0:
+    if partition is None and data.num_rows == 0 and not also:
         return True
     commit_uuid = uuid.uuid4()
     added = write_data_files(meta, io, data, commit_uuid)
-    targets = {f.partition for f in added} if partition is None else {_partition_record(meta, partition)}
+    if partition is None:
+        targets = {f.partition for f in added} | {_partition_record(meta, p) for p in also}
+    else:
+        targets = {_partition_record(meta, partition)}
     replaced = ManifestSplit.of(manifests, io, lambda f: f.partition in targets, _bounds_filter(meta, targets))
     if replaced.deleted:
         snapshot = _producer_class()(replaced, targets, operation=Operation.OVERWRITE, transaction=txn,

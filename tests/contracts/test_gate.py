@@ -156,6 +156,18 @@ def test_samples_mask_pii_columns(shop_platform):
     assert fmt.failed_rows == 1 and fmt.samples == [{"order_id": 26, "email": "***"}]
 
 
+def test_duplicate_samples_of_a_string_key_mask_pii_columns(shop_root, clock):
+    from tests.contracts.helpers import CONTRACT, GOOD, order, set_contract, write_orders
+
+    set_contract(shop_root, CONTRACT + "  - {unique: [email, status], id: email_status_unique, severity: warn}\n")
+    write_orders(shop_root, [*GOOD, order(30, email="user1@shop.com")])  # a second order, same e-mail
+    platform = Platform(shop_root, clock=clock)
+    platform.run()
+    run = platform.contracts.check("stg_orders")
+    dup = next(r for r in run.results if r.check.id == "email_status_unique")
+    assert dup.failed_rows == 1 and dup.samples == [{"email": "***", "status": "placed", "occurrences": 2}]
+
+
 def test_contract_check_reports_each_rule_on_the_table(shop_platform):
     shop_platform.run()
     write_orders(shop_platform.root, GOOD + [order(3, day=1)])

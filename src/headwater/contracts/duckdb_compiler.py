@@ -102,8 +102,9 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
                         f"GROUP BY {keys} HAVING count(*) > 1)")
             overrides[i] = f"(SELECT coalesce(sum(__c - 1), 0) FROM __hw_u{i})"
             if not row_ids:
-                samples_override[i] = (f"(SELECT list(struct_pack({', '.join(f'{c} := {c}' for c in cols)}, "
-                                       f"occurrences := __c)) FROM (SELECT * FROM __hw_u{i} LIMIT {samples or 1}))")
+                fields = ", ".join(f"{q(c)} := " + ("'***'" if c in masked else q(c)) for c in check.columns)
+                samples_override[i] = (f"(SELECT list(struct_pack({fields}, occurrences := __c)) "
+                                       f"FROM (SELECT * FROM __hw_u{i} LIMIT {samples or 1}))")
                 cond = "false"
             else:
                 on = " AND ".join(f"r.{c} = u.{c}" for c in cols)

@@ -41,6 +41,23 @@ def test_check_and_quarantine_commands(shop_root, clock):
     assert code == 0 and replayed["moved"] == 1 and replayed["still_failing"] == 6
 
 
+def test_text_output_shows_patterns_and_rows_as_written_not_as_markup(shop_root, clock):
+    warn = (NO_FRESHNESS.replace("id: email_format}", "id: email_format, severity: warn}")
+            .replace("[placed, shipped, cancelled]}", "[placed, shipped, cancelled]}, severity: warn}"))
+    set_contract(shop_root, warn.replace("{accepted_values: [placed, shipped, cancelled]}, severity: warn}",
+                                         "{accepted_values: [placed, shipped, cancelled], severity: warn}"))
+    Platform(shop_root, clock=clock).run()
+    res = RUN.invoke(app, ["contract", "check", "stg_orders", "--project", str(shop_root)], env={"COLUMNS": "250"})
+    assert "does not match [^@ ]+@[^@ ]+\\.[a-z]+" in res.stdout  # rich would have eaten [a-z] as a style
+    assert "is not one of" in res.stdout and "[placed, shipped, cancelled]" in res.stdout.replace("'", "")
+    res = RUN.invoke(app, ["quarantine", "show", "stg_orders", "--project", str(shop_root)], env={"COLUMNS": "400"})
+    assert '"tags": ["a"]' in res.stdout and '"country": "DE"' in res.stdout  # every column, not the first 6
+    res = RUN.invoke(app, ["quarantine", "show", "stg_orders", "--rule", "nope", "--project", str(shop_root)])
+    assert "amount_not_negative" in res.exception.fix  # names the rules there are (main() prints it, exit 1)
+    res = RUN.invoke(app, ["quarantine", "show", "stg_orders", "--limit", "-3", "--project", str(shop_root)])
+    assert res.exit_code == 2
+
+
 def test_check_exit_code_is_one_when_the_table_breaks_the_contract(shop_root, clock):
     Platform(shop_root, clock=clock).run()
     set_contract(shop_root, NO_FRESHNESS.replace("accepted_values: [placed, shipped, cancelled]", "accepted_values: [x]"))

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from headwater.cli.output import JsonOpt, ProjectOpt, console, platform, print_json, table
+from headwater.cli.output import JsonOpt, ProjectOpt, console, plain, platform, print_json, styled, table
 
 contract_app = typer.Typer(help="Data contracts: check, change control, interop.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Rows diverted by contracts: list, show, replay.", no_args_is_help=True)
@@ -36,13 +37,13 @@ def check(product: Annotated[str, typer.Argument(help="Product whose table to ch
                         ["rule", "kind", "severity", "status", "failing", "detail"], rows))
         for r in run.results:
             if r.samples:
-                out.print(f"[bold]{r.check.id}[/] samples: {r.samples}", soft_wrap=True)
+                out.print(f"[bold]{escape(r.check.id)}[/] samples: {escape(plain(r.samples))}", soft_wrap=True)
     raise SystemExit(0 if run.passed else 1)  # typer.Exit is swallowed under standalone_mode=False
 
 
 def _status(value: str) -> str:
-    return {"passed": "[green]passed[/]", "failed": "[red]failed[/]", "warned": "[yellow]warned[/]",
-            "error": "[red]error[/]"}.get(value, value)
+    return styled({"passed": "[green]passed[/]", "failed": "[red]failed[/]", "warned": "[yellow]warned[/]",
+                   "error": "[red]error[/]"}.get(value, escape(value)))
 
 
 @contract_app.command("diff")
@@ -58,7 +59,7 @@ def diff(base: Annotated[str, typer.Option(help="Git ref to compare with.")] = "
         out = console()
         for c in report.contracts:
             mark = "[red]ERROR[/]" if c.error else ("[yellow]breaking[/]" if c.breaking else "[green]ok[/]")
-            out.print(f"{mark} {c.product}: {c.old_version or '-'} -> {c.new_version or '-'}")
+            out.print(f"{mark} {escape(c.product)}: {c.old_version or '-'} -> {c.new_version or '-'}")
             for ch in c.changes:
                 out.print(f"    {'BREAKING' if ch.breaking else 'non-breaking'}: {ch.what} ({ch.reason})",
                           markup=False, soft_wrap=True)
@@ -102,7 +103,7 @@ def lint(file: Annotated[Path, typer.Argument(help="A headwater, ODCS v3 or DCS 
         print_json(report.to_dict())
     else:
         out = console()
-        out.print(f"{file}: {report.format} — " + ("[green]valid[/]" if report.valid else "[red]invalid[/]"))
+        out.print(f"{escape(str(file))}: {report.format} — " + ("[green]valid[/]" if report.valid else "[red]invalid[/]"))
         for p in report.problems:
             out.print(f"  {p}", markup=False, soft_wrap=True)
     raise SystemExit(0 if report.valid else 1)  # typer.Exit is swallowed under standalone_mode=False
@@ -119,7 +120,7 @@ def import_(file: Annotated[Path, typer.Argument(help="An ODCS v3 or DCS 1.x fil
     text = import_file(file, format, product)
     if out:
         out.write_text(text)
-        console(stderr=True).print(f"wrote {out}")
+        console(stderr=True).print(f"wrote {out}", markup=False)
     else:
         typer.echo(text, nl=False)
 
@@ -135,7 +136,7 @@ def export(product: Annotated[str, typer.Argument(help="Product whose contract t
     text = export_contract(platform(project), product, format)
     if out:
         out.write_text(text)
-        console(stderr=True).print(f"wrote {out}")
+        console(stderr=True).print(f"wrote {out}", markup=False)
     else:
         typer.echo(text, nl=False)
 
@@ -156,17 +157,25 @@ def q_list(product: Annotated[str | None, typer.Argument(help="One product (defa
 @quarantine_app.command("show")
 def q_show(product: Annotated[str, typer.Argument()],
            rule: Annotated[str | None, typer.Option(help="Only rows that broke this rule.")] = None,
-           limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 20,
+           limit: Annotated[int, typer.Option(min=0, help="At most this many rows (0: all).")] = 20,
            project: ProjectOpt = None, json: JsonOpt = False) -> None:
-    """Quarantined rows of PRODUCT with the rules they broke and why."""
-    rows = platform(project).contracts.quarantine_rows(product, rule, limit or None)
+    """Quarantined rows of PRODUCT with the rules they broke and why (the rows as written: unmasked)."""
+    hw = platform(project)
+    rows = hw.contracts.quarantine_rows(product, rule, limit or None)
+    if rule is not None and not rows.num_rows:
+        known = {k for i in hw.contracts.quarantine_list(product) for k in i["rules"]}
+        if rule not in known:
+            from headwater.errors import NotFoundError
+
+            raise NotFoundError(f"no quarantined row of {product!r} broke a rule {rule!r}",
+                                fix="the rules with quarantined rows: " + (", ".join(sorted(known)) or "none"))
     data = rows.to_pylist()
     if json:
         print_json(data)
         return
-    cols = [c for c in rows.column_names if not c.startswith("_hw_")][:6]
+    cols = [c for c in rows.column_names if not c.startswith("_hw_")]
     out = [[r["_hw_id"], ", ".join(r["_hw_rules"]), "; ".join(r["_hw_reasons"]),
-            ", ".join(f"{c}={r[c]}" for c in cols)] for r in data]
+            plain({c: r[c] for c in cols})] for r in data]
     console().print(table(f"{product}__quarantine", ["id", "rules", "reasons", "row"], out))
 
 

@@ -46,14 +46,30 @@ def console(stderr: bool = False):
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]]):
+    """A rich table. Cells are shown as they are: ``[a-z]`` in a pattern is text, not markup
+    (pass ``styled("[green]ok[/]")`` for a styled cell)."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title, title_justify="left", header_style="bold")
+    t = Table(title=escape(title) if title else title, title_justify="left", header_style="bold")
     for column in columns:
-        t.add_column(column, overflow="fold")
+        t.add_column(escape(column), overflow="fold")
     for row in rows:
-        t.add_row(*["" if v is None else str(v) for v in row])
+        t.add_row(*[v if isinstance(v, Text) else escape("" if v is None else str(v)) for v in row])
     return t
+
+
+def styled(markup: str):
+    """A table cell with rich markup (other cells are escaped)."""
+    from rich.text import Text
+
+    return Text.from_markup(markup)
+
+
+def plain(value: Any) -> str:
+    """``value`` (rows, samples) as compact JSON for a terminal line: dates as ISO text, not reprs."""
+    return json.dumps(value, default=_default, ensure_ascii=False)
 
 
 def fail(exc) -> None:

@@ -154,8 +154,22 @@ class Platform:
         return CdcService(self)
 
     def validate(self) -> Project:
-        """Load and check the whole project (raises SpecErrors listing every problem)."""
-        return self.project
+        """Load and check the whole project and every product's contract (raises SpecErrors
+        listing every problem)."""
+        from headwater.errors import SpecError, SpecErrors
+
+        project = self.project
+        problems: list[SpecError] = []
+        for name in sorted(project.products):
+            try:
+                self.contracts.plan_for(name)
+            except SpecErrors as exc:
+                problems.extend(exc.errors)
+            except SpecError as exc:
+                problems.append(exc)
+        if problems:
+            raise SpecErrors(problems)
+        return project
 
     @contextmanager
     def _run_lock(self) -> Iterator[None]:

@@ -116,3 +116,14 @@ def test_a_retired_contract_blocks_writes(shop_root, clock):
     set_contract(shop_root, CONTRACT.replace("version: 1.0.0", "version: 1.0.0\nstatus: retired"))
     result = Platform(shop_root, clock=clock).run(["stg_customers", "stg_orders"])
     assert result.steps[-1].status.value == "failed" and "retired" in result.steps[-1].error
+
+
+def test_validate_checks_every_contract_with_file_line_and_key(shop_root):
+    from tests.contracts.helpers import CONTRACT
+
+    assert RUN.invoke(app, ["validate", "--project", str(shop_root), "--json"]).exit_code == 0
+    set_contract(shop_root, CONTRACT.replace("{name: order_id, type: long, nullable: false}",
+                                             "{name: order_id, type: long, nulable: false}"))
+    res = RUN.invoke(app, ["validate", "--project", str(shop_root)])
+    errors = res.exception.errors
+    assert [(str(e.location), "nullable" in (e.fix or "")) for e in errors] == [("contracts/stg_orders.yaml:7: columns.0.nulable", True)]

@@ -50,14 +50,16 @@ def init(
 
 def validate(project: ProjectOpt = None, json: JsonOpt = False) -> None:
     """Check the whole project; every error names the file, line, key and fix."""
-    proj = platform(project).validate()
+    hw = platform(project)
+    proj = hw.validate()
     report = {"project": proj.name, "products": len(proj.products), "sources": len(proj.sources),
+              "contracts": len(hw.contracts.contracts()),
               "lanes": sorted({p.lane for p in proj.products.values()}), "ok": True}
     if json:
         print_json(report)
     else:
         console().print(f"[green]ok[/]: {proj.name}: {report['products']} products, "
-                        f"{report['sources']} sources, no problems")
+                        f"{report['sources']} sources, {report['contracts']} contracts, no problems")
 
 
 def demo(

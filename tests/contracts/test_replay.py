@@ -65,3 +65,13 @@ def test_replay_selected_ids_only(shop_root, clock):
     ident = dict(zip(rows.column("order_id").to_pylist(), rows.column("_hw_id").to_pylist()))
     result = platform.contracts.replay("stg_orders", [ident[22]])
     assert result.moved == 1 and 23 not in _orders(platform) and 22 in _orders(platform)
+
+
+def test_replay_is_judged_by_row_rules_not_by_the_deliverys_row_count(shop_root, clock):
+    at_least_ten = "{row_count: {min: 10, max: 1000}}"
+    set_contract(shop_root, CONTRACT.replace("{row_count: {min: 1, max: 1000}}", at_least_ten))
+    platform = Platform(shop_root, clock=clock)
+    assert platform.run().ok
+    set_contract(shop_root, FIXED.replace("{row_count: {min: 1, max: 1000}}", at_least_ten))
+    result = Platform(shop_root, clock=clock).contracts.replay("stg_orders")  # 7 rows, fewer than 10
+    assert result.blocked is None and (result.moved, result.still_failing) == (2, 5)

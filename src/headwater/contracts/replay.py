@@ -9,7 +9,7 @@ A new replay first finishes any marked rows: if the table already has R, only st
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,6 +65,9 @@ def replay(service: ContractService, product: str, ids: list[str] | None = None,
             raise NotFoundError(f"none of those ids is in the quarantine of {product!r}",
                                 fix=f"list them with 'headwater quarantine show {product}'")
     plan = service.plan_for(product)
+    # row rules only: row_count, freshness and custom SQL judge a delivery, not a handful of
+    # replayed rows (a row_count minimum would block every replay smaller than it)
+    plan = replace(plan, checks=tuple(c for c in plan.checks if c.level != "dataset"))
     data = quarantine.strip_meta(rows)
     session = platform.engine.session()
     try:

@@ -227,3 +227,14 @@ def test_a_partition_whose_rows_are_all_quarantined_is_emptied_not_left_stale(sh
 
     rules = quarantine.read(platform.lakehouse, "stg_orders").column("_hw_rules").to_pylist()
     assert len(rules) == 5 and all(r == ["amount_not_negative"] for r in rules)
+
+
+def test_a_references_rule_that_cannot_be_evaluated_blocks_instead_of_being_skipped(shop_root, clock):
+    from tests.contracts.helpers import CONTRACT, set_contract
+
+    for rule, why in [("{references: stg_customers}", "names no column"),
+                      ("{references: {product: stg_customers, columns: [customer_id], key: [nope]}}",
+                       "has no column nope")]:
+        set_contract(shop_root, CONTRACT + f"  - {rule}\n")
+        step = Platform(shop_root, clock=clock).run(["stg_customers", "stg_orders"]).steps[-1]
+        assert step.status.value == "failed" and why in step.error, step.error

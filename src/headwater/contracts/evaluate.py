@@ -92,11 +92,15 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
                 skipped.append(CheckResult(check, CheckStatus.ERROR,
                                            message=f"{target!r} has no table to check against"))
                 continue
-        if set(check.columns) & missing or (check.kind == "references" and
-                                            set(check.params["key"]) - set(_names(session, check))):
-            skipped.append(CheckResult(check, CheckStatus.ERROR if check.columns and
-                                       not set(check.columns) & missing else CheckStatus.SKIPPED,
-                                       message="a column it needs is missing"))
+        if set(check.columns) & missing:  # the schema check already fails (and blocks) on it
+            skipped.append(CheckResult(check, CheckStatus.SKIPPED, message="a column it needs is missing"))
+            continue
+        if check.kind == "references" and (not check.columns or set(check.params["key"]) - set(_names(session, check))):
+            # cannot be evaluated: an error, which blocks unless the rule only warns
+            absent = sorted(set(check.params["key"]) - set(_names(session, check)))
+            skipped.append(CheckResult(check, CheckStatus.ERROR, message=(
+                "the rule names no column to look up (give 'columns:' and 'key:')" if not check.columns
+                else f"{check.params['product']!r} has no column {', '.join(absent)}")))
             continue
         runnable.append(check)
     sub = replace(plan, checks=tuple(runnable))

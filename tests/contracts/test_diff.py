@@ -94,6 +94,38 @@ def test_diff_against_git_requires_a_major_bump_and_lists_who_is_affected(shop_r
     assert json.loads(res.stdout)["contracts"][0]["breaking"] is True
 
 
+def test_diff_flags_a_removed_contract_a_version_going_down_and_a_change_without_a_bump(shop_root, clock):
+    from headwater.contracts.diff import diff_project
+
+    _repo(shop_root)
+    set_contract(shop_root, CONTRACT.replace("version: 1.0.0", "version: 0.9.0"))
+    (item,) = diff_project(Platform(shop_root, clock=clock), "HEAD").contracts
+    assert item.changes == [] and "version went down" in item.error
+    set_contract(shop_root, CONTRACT.replace("{name: order_id, type: long, nullable: false}",
+                                             "{name: order_id, type: long, nullable: false, description: the id}"))
+    (item,) = diff_project(Platform(shop_root, clock=clock), "HEAD").contracts
+    assert not item.breaking and "without a version bump" in item.error
+    (shop_root / "contracts/stg_orders.yaml").unlink()
+    report = diff_project(Platform(shop_root, clock=clock), "HEAD")
+    (item,) = report.contracts
+    assert (item.product, item.new_version, item.breaking, report.failed) == ("stg_orders", None, True, True)
+    assert "deprecated" in item.error and {"kind": "product", "name": "order_totals",
+                                           "owner": "finance-data"} in item.affected
+
+
+def test_diff_lists_consumers_of_downstream_products_too(shop_root, clock):
+    from headwater.contracts.diff import diff_project
+
+    products = shop_root / "products/sales.yaml"
+    products.write_text(products.read_text().replace(
+        "transform: {sql: sql/order_totals.sql}",
+        "transform: {sql: sql/order_totals.sql}\n    consumers: [{name: cfo-report, owner: finance-bi}]"))
+    _repo(shop_root)
+    set_contract(shop_root, CONTRACT.replace("  - {name: tags, type: list<string>}\n", ""))
+    (item,) = diff_project(Platform(shop_root, clock=clock), "HEAD").contracts
+    assert {"kind": "consumer", "name": "cfo-report", "owner": "finance-bi", "via": "order_totals"} in item.affected
+
+
 def test_diff_with_a_missing_ref_is_an_error(shop_root, clock):
     _repo(shop_root)
     from headwater.contracts.diff import diff_project

@@ -66,7 +66,8 @@ def diff(base: Annotated[str, typer.Option(help="Git ref to compare with.")] = "
             if c.error:
                 out.print(f"    {c.error}", markup=False)
             for a in c.affected:
-                out.print(f"    affects {a['kind']} {a['name']} (owner {a.get('owner') or '?'})", markup=False)
+                out.print(f"    affects {a['kind']} {a['name']} (owner {a.get('owner') or '?'})"
+                          + (f" via {a['via']}" if a.get("via") else ""), markup=False)
         if not report.contracts:
             out.print("no contract changed")
     raise SystemExit(1 if report.failed else 0)  # typer.Exit is swallowed under standalone_mode=False

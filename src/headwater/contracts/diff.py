@@ -161,13 +161,16 @@ def diff_project(platform: Platform, base: str) -> DiffReport:
     top = _git(project.root, "rev-parse", "--show-toplevel").strip()
     _git(project.root, "rev-parse", "--verify", f"{base}^{{commit}}")
     report = DiffReport(base, [])
-    from headwater.contracts.loader import contract_path
+    from headwater.contracts.loader import CONTRACT_DIR, contract_path
 
+    root = Path(top).resolve()
+    present = set()
     for name in sorted(project.products):
         path = contract_path(project, name)
         if path is None:
             continue
-        rel = Path(path).resolve().relative_to(Path(top).resolve()).as_posix()
+        rel = Path(path).resolve().relative_to(root).as_posix()
+        present.add(rel)
         new = service.contract(name)
         old = _at(project.root, base, rel)
         item = ContractDiff(name, old.version if old else None, new.version)
@@ -175,25 +178,69 @@ def diff_project(platform: Platform, base: str) -> DiffReport:
             item.changes.append(Change("contract added", False, "a new promise"))
         else:
             item.changes = compare(old, new)
-            if item.breaking and version_tuple(new.version)[0] <= version_tuple(old.version)[0]:
-                item.error = (f"breaking change without a major version bump ({old.version} -> {new.version})")
+            now, was = version_tuple(new.version), version_tuple(old.version)
+            if now < was:
+                item.error = f"the version went down ({old.version} -> {new.version}); versions only go up"
+            elif item.breaking and now[0] <= was[0]:
+                item.error = f"breaking change without a major version bump ({old.version} -> {new.version})"
+            elif item.changes and now == was:
+                item.error = (f"changed without a version bump (still {new.version}): bump the minor version "
+                              "for a new promise, the patch version for documentation")
         if item.breaking or item.error:
             item.affected = affected(platform, name, new)
-        if item.changes:
+        if item.changes or item.error:
             report.contracts.append(item)
+    folder = (project.root / CONTRACT_DIR).resolve().relative_to(root).as_posix()
+    for rel in _files_at(project.root, base, folder):
+        if rel in present or not rel.endswith((".yaml", ".yml")):
+            continue
+        old = _at(project.root, base, rel)
+        if old is None:
+            continue
+        retired = old.status is Lifecycle.RETIRED
+        item = ContractDiff(old.product, old.version, None, [Change(
+            "contract removed", not retired,
+            "it was retired" if retired else "consumers lose the promise without notice")])
+        if not retired:
+            item.error = (f"the {old.status.value} contract {rel} was removed: mark it deprecated (with a sunset "
+                          "date), then retired, before deleting it")
+            item.affected = affected(platform, old.product, old)
+        report.contracts.append(item)
     return report
 
 
 def affected(platform: Platform, product: str, contract: Contract) -> list[dict[str, Any]]:
+    """Downstream products and declared consumers, of ``product`` and of everything downstream."""
     project = platform.project
-    out = [{"kind": "product", "name": p, "owner": project.products[p].owner.team}
-           for p in sorted(project.downstream(product))]
+    down = sorted(project.downstream(product)) if product in project.products else []
+    out = [{"kind": "product", "name": p, "owner": project.products[p].owner.team} for p in down]
     seen = set()
-    for consumer in list(contract.consumers) + list(project.products[product].consumers):
-        if consumer.name not in seen:
-            seen.add(consumer.name)
-            out.append({"kind": "consumer", "name": consumer.name, "owner": consumer.owner})
+    own = list(contract.consumers) + (list(project.products[product].consumers) if product in project.products else [])
+    for via, consumers in [(None, own)] + [(p, list(project.products[p].consumers) +
+                                            list(getattr(service_contract(platform, p), "consumers", [])))
+                                           for p in down]:
+        for consumer in consumers:
+            if consumer.name not in seen:
+                seen.add(consumer.name)
+                out.append({"kind": "consumer", "name": consumer.name, "owner": consumer.owner}
+                           | ({"via": via} if via else {}))
     return out
+
+
+def service_contract(platform: Platform, product: str) -> Contract | None:
+    try:
+        return platform.contracts.contract(product)
+    except HeadwaterError:  # a broken contract downstream is its own problem, reported elsewhere
+        return None
+
+
+def _files_at(root: Path, ref: str, folder: str) -> list[str]:
+    """Files under ``folder`` (relative to the repository's top) at ``ref``."""
+    try:
+        out = _git(root, "ls-tree", "-r", "--full-tree", "--name-only", ref, "--", folder)
+    except HeadwaterError:
+        return []
+    return [line for line in out.splitlines() if line]
 
 
 def _at(root: Path, ref: str, rel: str) -> Contract | None:

@@ -127,3 +127,16 @@ def test_validate_checks_every_contract_with_file_line_and_key(shop_root):
     res = RUN.invoke(app, ["validate", "--project", str(shop_root)])
     errors = res.exception.errors
     assert [(str(e.location), "nullable" in (e.fix or "")) for e in errors] == [("contracts/stg_orders.yaml:7: columns.0.nulable", True)]
+
+
+def test_file_arguments_are_checked_before_any_work(tmp_path, shop_root):
+    odcs = str(SHARED / "datacontracts/odcs/column-accuracy.odcs.yaml")
+    for args in (["contract", "lint", str(tmp_path / "missing.yaml")], ["contract", "lint", str(tmp_path)],
+                 ["contract", "compat", str(tmp_path / "new.avsc"), str(tmp_path / "old.avsc")],
+                 ["contract", "check", "stg_orders", "--samples", "-1", "--project", str(shop_root)]):
+        res = RUN.invoke(app, args)
+        assert res.exit_code == 2 and "Invalid value" in res.output, (args, res.output)
+    res = RUN.invoke(app, ["contract", "import", odcs, "--out", str(tmp_path / "no" / "x.yaml")])
+    assert "does not exist" in res.exception.message and "mkdir -p" in res.exception.fix
+    res = RUN.invoke(app, ["contract", "import", odcs, "--out", str(tmp_path)])
+    assert "it is a folder" in res.exception.message

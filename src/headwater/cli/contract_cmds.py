@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 @contract_app.command("check")
 def check(product: Annotated[str, typer.Argument(help="Product whose table to check.")],
           as_of: Annotated[str | None, typer.Option(help="Snapshot id or ISO time.")] = None,
-          samples: Annotated[int, typer.Option(help="Failing rows shown per rule.")] = 5,
+          samples: Annotated[int, typer.Option(min=0, help="Failing rows shown per rule.")] = 5,
           project: ProjectOpt = None, json: JsonOpt = False) -> None:
     """Validate a table's current data: each rule with status, failure count and sample rows."""
     run = platform(project).contracts.check(product, as_of=as_of, samples=samples)
@@ -74,8 +74,10 @@ def diff(base: Annotated[str, typer.Option(help="Git ref to compare with.")] = "
 
 
 @contract_app.command("compat")
-def compat(new: Annotated[Path, typer.Argument(help="The new schema or contract.")],
-           old: Annotated[list[Path], typer.Argument(help="Older versions, newest first.")],
+def compat(new: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                               help="The new schema or contract.")],
+           old: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True,
+                                                     help="Older versions, newest first.")],
            format: Annotated[str, typer.Option("--format", help="avro, jsonschema or headwater.")] = "avro",
            mode: Annotated[str, typer.Option(help="BACKWARD, FORWARD, FULL, *_TRANSITIVE or NONE.")] = "BACKWARD",
            json: JsonOpt = False) -> None:
@@ -94,7 +96,8 @@ def compat(new: Annotated[Path, typer.Argument(help="The new schema or contract.
 
 
 @contract_app.command("lint")
-def lint(file: Annotated[Path, typer.Argument(help="A headwater, ODCS v3 or DCS contract file.")],
+def lint(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                              help="A headwater, ODCS v3 or DCS contract file.")],
          json: JsonOpt = False) -> None:
     """Validate a contract file against its schema, with file:line messages."""
     from headwater.contracts.lint import lint_file
@@ -111,7 +114,8 @@ def lint(file: Annotated[Path, typer.Argument(help="A headwater, ODCS v3 or DCS 
 
 
 @contract_app.command("import")
-def import_(file: Annotated[Path, typer.Argument(help="An ODCS v3 or DCS 1.x file.")],
+def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                                 help="An ODCS v3 or DCS 1.x file.")],
             format: Annotated[str, typer.Option("--format", help="odcs or dcs.")] = "odcs",
             out: Annotated[Path | None, typer.Option(help="Write here (default: stdout).")] = None,
             product: Annotated[str | None, typer.Option(help="Which schema object/model to import.")] = None) -> None:
@@ -119,11 +123,7 @@ def import_(file: Annotated[Path, typer.Argument(help="An ODCS v3 or DCS 1.x fil
     from headwater.contracts.interop import import_file
 
     text = import_file(file, format, product)
-    if out:
-        out.write_text(text)
-        console(stderr=True).print(f"wrote {out}", markup=False)
-    else:
-        typer.echo(text, nl=False)
+    _write(out, text)
 
 
 @contract_app.command("export")
@@ -135,11 +135,24 @@ def export(product: Annotated[str, typer.Argument(help="Product whose contract t
     from headwater.contracts.interop import export_contract
 
     text = export_contract(platform(project), product, format)
-    if out:
-        out.write_text(text)
-        console(stderr=True).print(f"wrote {out}", markup=False)
-    else:
+    _write(out, text)
+
+
+def _write(out: Path | None, text: str) -> None:
+    """``text`` to the file ``out`` (its folder must exist), else to stdout."""
+    if out is None:
         typer.echo(text, nl=False)
+        return
+    from headwater.errors import HeadwaterError
+
+    if not out.parent.is_dir():
+        raise HeadwaterError(f"cannot write {out}: the folder {out.parent} does not exist",
+                             fix=f"create it first (mkdir -p {out.parent}) or choose another --out")
+    if out.is_dir():
+        raise HeadwaterError(f"cannot write {out}: it is a folder", fix="give a file name, e.g. --out "
+                             f"{out / 'contract.yaml'}")
+    out.write_text(text)
+    console(stderr=True).print(f"wrote {out}", markup=False)
 
 
 @quarantine_app.command("list")

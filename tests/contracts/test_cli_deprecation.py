@@ -29,6 +29,7 @@ def test_check_and_quarantine_commands(shop_root, clock):
     Platform(shop_root, clock=clock).run()
     code, report = _json(["contract", "check", "stg_orders", "--project", str(shop_root), "--json"])
     assert code == 0 and report["passed"] and report["version"] == "1.0.0"
+    assert report["snapshot_id"] == Platform(shop_root, clock=clock).lakehouse.current("stg_orders").snapshot_id
     assert {c["id"]: c["status"] for c in report["checks"]}["email.length"] == "warned"
     code, listed = _json(["quarantine", "list", "--project", str(shop_root), "--json"])
     assert code == 0 and listed[0]["product"] == "stg_orders" and listed[0]["rows"] == 7

@@ -33,7 +33,7 @@ def check(product: Annotated[str, typer.Argument(help="Product whose table to ch
         rows = [[r.check.id, r.check.kind, r.check.severity.value, _status(r.status.value),
                  f"{r.failed_rows:,}" if r.check.level != "schema" else "", r.message or ""]
                 for r in run.results]
-        out.print(table(f"{product} contract {run.version} over {run.rows:,} rows",
+        out.print(table(f"{product} contract {run.version} over {run.rows:,} rows (snapshot {run.snapshot_id})",
                         ["rule", "kind", "severity", "status", "failing", "detail"], rows))
         for r in run.results:
             if r.samples:

@@ -50,6 +50,7 @@ class CheckRun:
     version: str
     rows: int
     results: list[CheckResult]
+    snapshot_id: int | None = None  # the table snapshot checked (contract check)
 
     @property
     def blocking(self) -> list[CheckResult]:
@@ -69,5 +70,5 @@ class CheckRun:
         counts: dict[str, int] = {}
         for r in self.results:
             counts[r.status.value] = counts.get(r.status.value, 0) + 1
-        return {"product": self.product, "version": self.version, "rows": self.rows,
+        return {"product": self.product, "version": self.version, "snapshot_id": self.snapshot_id, "rows": self.rows,
                 "passed": self.passed, "counts": counts, "checks": [r.to_dict() for r in self.results]}

@@ -78,6 +78,7 @@ class ContractService:
                               relation='"__hw_table"')
         finally:
             session.close()
+        run.snapshot_id = scan.snapshot_id
         return run
 
     def conservation(self, product: str, limit: int = 20) -> list[dict[str, Any]]:

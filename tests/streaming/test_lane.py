@@ -152,6 +152,38 @@ def test_the_contract_gate_quarantines_bad_rows_of_a_micro_batch(tmp_path):
     assert hw.ledger.latest("clicks").details["gate"]["quarantined"] == 4
 
 
+def test_lane_and_gate_quarantine_rows_share_one_table_run_after_run(tmp_path):
+    """The gate's rows and the lane's own (unreadable event time) land in one quarantine table;
+    the second run used to fail: the lane wrote rows without the gate's contract-version and
+    replay columns, which the table's schema then refused."""
+    root = stream_project(tmp_path / "p", extra="    contract: contracts/clicks.yaml\n")
+    (root / "contracts").mkdir()
+    (root / "contracts" / "clicks.yaml").write_text(
+        "product: clicks\nversion: 1.0.0\nowner: {team: web-data}\ncolumns:\n"
+        "  - {name: event_id, type: string, nullable: false}\n"
+        "  - {name: user, type: string, nullable: false}\n"
+        "  - {name: page, type: string}\n"
+        "  - {name: ts, type: timestamptz}\n")
+    hw = Platform(root)
+    for run, start in enumerate((0, 1000)):
+        bad_user = [{**e, "user": None} for e in events(2, start=start + 100)]
+        bad_time = [{"event_id": f"t{start}", "user": "u", "ts": "garbage"}]
+        hw.streaming.ingest("clicks", events(20, start=start) + bad_user + bad_time)
+        result = Platform(root).streaming.run("clicks", until_idle=0.2)
+        assert result.status == "success", (run, result.error)
+        assert result.stats["gate_quarantined"] == 2 and result.stats["bad_event_time"] == 1
+    rows = _ids(hw, "clicks__quarantine")
+    assert len(rows) == 6 and {r["_hw_contract_version"] for r in rows} <= {"1.0.0", None}
+    assert sorted(hw.contracts.quarantine_list("clicks")[0]["rules"].items()) == [
+        ("event_time", 2), ("user.not_null", 4)]
+    (root / "contracts" / "clicks.yaml").write_text(  # user may be null now: replay the gate's rows
+        (root / "contracts" / "clicks.yaml").read_text().replace("version: 1.0.0", "version: 1.1.0")
+        .replace("{name: user, type: string, nullable: false}", "{name: user, type: string}"))
+    replayed = Platform(root).contracts.replay("clicks")
+    assert (replayed.moved, replayed.still_failing, replayed.left_to_lane) == (4, 0, 2)
+    assert sorted(r["event_id"] for r in _ids(hw, "clicks__quarantine")) == ["t0", "t1000"]
+
+
 def test_event_times_in_any_common_form_become_utc_microseconds():
     import pyarrow as pa
 

@@ -204,5 +204,8 @@ def q_replay(product: Annotated[str, typer.Argument()],
     else:
         console().print(f"{product}: {result.moved} row(s) moved into the table, {result.still_failing} still "
                         f"failing" + (" (resumed an interrupted replay)" if result.resumed else "")
-                        + (f"; blocked: {result.blocked}" if result.blocked else ""))
+                        + (f"; blocked: {result.blocked}" if result.blocked else "")
+                        + (f"; {result.left_to_lane} row(s) the streaming lane refused (late or without an event "
+                           "time) are left in quarantine: re-ingest them to retry" if result.left_to_lane else ""),
+                        markup=False)
     raise SystemExit(1 if result.blocked else 0)  # typer.Exit is swallowed under standalone_mode=False

@@ -21,6 +21,7 @@ from headwater.contracts.duckdb_compiler import BATCH
 from headwater.contracts.evaluate import evaluate, with_row_ids
 from headwater.contracts.model import Severity
 from headwater.errors import NotFoundError
+from headwater.lanes.gate import LANE_RULES
 
 if TYPE_CHECKING:
     from headwater.contracts.service import ContractService
@@ -37,6 +38,7 @@ class ReplayResult:
     resumed: bool = False
     snapshot_id: int | None = None
     failures: dict[str, int] = field(default_factory=dict)
+    left_to_lane: int = 0  # rows the streaming lane refused (late, unreadable event time): not replayed
 
     def to_dict(self) -> dict:
         return dict(vars(self))
@@ -64,6 +66,11 @@ def replay(service: ContractService, product: str, ids: list[str] | None = None,
         if rows.num_rows == 0:
             raise NotFoundError(f"none of those ids is in the quarantine of {product!r}",
                                 fix=f"list them with 'headwater quarantine show {product}'")
+    lane = _lane_refused(rows)
+    if lane.any():
+        rows = rows.filter(pa.array(~lane))
+    if rows.num_rows == 0:
+        return ReplayResult(product, None, left_to_lane=int(lane.sum()))
     plan = service.plan_for(product)
     # row rules only: row_count, freshness and custom SQL judge a delivery, not a handful of
     # replayed rows (a row_count minimum would block every replay smaller than it)
@@ -81,7 +88,7 @@ def replay(service: ContractService, product: str, ids: list[str] | None = None,
     finally:
         session.close()
     rid = quarantine.replay_id(rows.column("_hw_id").to_pylist())
-    result = ReplayResult(product, rid, rows.num_rows, failures=run.failures())
+    result = ReplayResult(product, rid, rows.num_rows, failures=run.failures(), left_to_lane=int(lane.sum()))
     if run.blocking:
         result.blocked = "; ".join(f"{r.check.id}: {r.message or r.check.reason}" for r in run.blocking)
         result.still_failing = rows.num_rows
@@ -108,6 +115,15 @@ def replay(service: ContractService, product: str, ids: list[str] | None = None,
         return result
     moving = marked_rows.filter(pa.array(passing))
     return _finish(service, product, quarantine.read(platform.lakehouse, product), moving, rid, result, fail_after)
+
+
+def _lane_refused(rows: pa.Table) -> np.ndarray:
+    """Rows quarantined by the streaming lane's own rules (lanes/gate.py LANE_RULES)."""
+    rules = rows.column("_hw_rules").combine_chunks()
+    hit = pc.is_in(pc.list_flatten(rules), pa.array(LANE_RULES, pa.string())).to_numpy(zero_copy_only=False)
+    out = np.zeros(rows.num_rows, dtype=bool)
+    out[pc.list_parent_indices(rules).to_numpy()[hit]] = True
+    return out
 
 
 def _finish(service, product, rows, moving, rid, result, fail_after) -> ReplayResult:

@@ -16,6 +16,13 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from headwater.spec.project import AnyProduct
 
+# Rules of the streaming lane itself, written to the same quarantine table as the gate's: an
+# unreadable event time, an event behind the watermark. Replay leaves their rows alone (the
+# lane refused them, not the contract): re-ingest them instead.
+EVENT_TIME_RULE = "event_time"
+LATE_RULE = "late"
+LANE_RULES = (EVENT_TIME_RULE, LATE_RULE)
+
 
 @dataclass
 class GateOutcome:

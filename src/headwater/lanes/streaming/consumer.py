@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from headwater.errors import RunFailed
-from headwater.lanes.gate import PassThroughGate
+from headwater.lanes.gate import EVENT_TIME_RULE, LATE_RULE, PassThroughGate
 from headwater.lanes.streaming import killpoints
 from headwater.lanes.streaming.decode import TS, align, micros
 from headwater.lanes.streaming.reader import Chunk, ChunkReader
@@ -219,7 +219,7 @@ class StreamConsumer:
         quarantine = []
         if not valid.all():
             counts["bad_event_time"] = int((~valid).sum())
-            quarantine.append(_reason(table.filter(~valid), "event_time",
+            quarantine.append(_reason(table.filter(~valid), EVENT_TIME_RULE,
                                       f"missing or unreadable event time field {spec.event_time!r}"))
             table = table.filter(valid)
             partitions = [p for p, ok in zip(partitions, valid) if ok]
@@ -253,7 +253,7 @@ class StreamConsumer:
                 counts["late_dropped"] = late_rows.num_rows
             elif spec.late_policy == "quarantine" and late_rows.num_rows:
                 counts["late_quarantined"] = late_rows.num_rows
-                quarantine.append(_reason(late_rows, "late", "late: event time behind the watermark "
+                quarantine.append(_reason(late_rows, LATE_RULE, "late: event time behind the watermark "
                                           f"{from_us(watermark_before).isoformat() if watermark_before else ''}"
                                           f" (allowed lateness {spec.allowed_lateness})"))
         if self.dedupe is not None:
@@ -344,7 +344,9 @@ def _with_meta(rows: pa.Table, positions: dict[str, str], run_id: str, step_id: 
             "_hw_run_id": pa.array([run_id] * n, pa.string()),
             "_hw_step_id": pa.array([step_id] * n, pa.string()),
             "_hw_source_position": pa.array([where] * n, pa.string()),
-            "_hw_quarantined_at": pa.array([now] * n, TS)}
+            "_hw_contract_version": pa.nulls(n, pa.string()),  # the lane's own rules, not a contract's
+            "_hw_quarantined_at": pa.array([now] * n, TS),
+            "_hw_replay": pa.nulls(n, pa.string())}
     for name, values in meta.items():
         rows = rows.append_column(name, values)
     return rows

@@ -198,8 +198,14 @@ class Platform:
     def run(self, products: list[str] | None = None, *, partition: str | None = None,
             full_refresh: bool = False, upstream: bool = False, trigger: str = "cli",
             progress: Progress | None = None, command: str | None = None) -> RunResult:
-        """Run products (default: every batch product) in dependency order; never raises for a failed step."""
+        """Run products (default: every batch product) in dependency order; never raises for a failed step.
+
+        A request that cannot succeed (a stream or CDC product, a malformed --partition, a partition
+        of an unpartitioned product) raises before anything is recorded: a typo is not a failed run
+        that burns the product's error budget.
+        """
         order = self.plan(products, upstream)
+        self._check_request(products or [], partition)
         with self._run_lock():
             self.lakehouse.catalog  # open (and create) the catalog once, before steps run in parallel
             self.ledger.reap_dead_runs()
@@ -216,6 +222,27 @@ class Platform:
             status = "success" if all(s.status.value == "success" for s in steps) else "failed"
             self.ledger.finish_run(run_id, status)
             return RunResult(run_id, status, started, self.clock.now(), steps)
+
+    def _check_request(self, products: list[str], partition: str | None) -> None:
+        from datetime import date
+
+        for name in products:
+            lane = self.project.products[name].lane
+            if lane != "batch":
+                command = "stream run" if lane == "streaming" else "cdc run"
+                raise HeadwaterError(f"{name!r} is a {lane} product: 'headwater run' runs batch products",
+                                     fix=f"headwater {command} {name}")
+        if partition is None:
+            return
+        try:
+            date.fromisoformat(partition)
+        except ValueError:
+            raise HeadwaterError(f"partition {partition!r} is not a date", fix="give --partition as YYYY-MM-DD") from None
+        flat = [n for n in products if self.project.products[n].partitioning is None]
+        if flat:
+            raise HeadwaterError(f"{', '.join(map(repr, flat))} {'is' if len(flat) == 1 else 'are'} not partitioned, "
+                                 "so --partition does not apply",
+                                 fix="drop --partition, or declare 'partitioning: {column: <date column>}'")
 
     def status(self) -> list[ProductStatus]:
         out = []

@@ -166,11 +166,18 @@ def test_query_unknown_table_names_the_products(mini):
     assert "daily_revenue" in info.value.fix
 
 
-def test_unpartitioned_product_rejects_partition(mini):
+def test_requests_that_cannot_succeed_are_refused_before_a_run_is_recorded(mini):
+    from headwater.errors import HeadwaterError
+
     hw = Platform(mini)
     hw.run()
-    step = hw.run(["stg_customers"], partition="2026-01-01").steps[0]
-    assert step.status.value == "failed" and "not partitioned" in step.error
+    runs = len(hw.ledger.runs(limit=100))
+    for products, partition, why in [(["stg_customers"], "2026-01-01", "not partitioned"),
+                                     (["stg_orders"], "2026-13-01", "not a date"),
+                                     (None, "yesterday", "not a date")]:
+        with pytest.raises(HeadwaterError, match=why):
+            hw.run(products, partition=partition)
+    assert len(hw.ledger.runs(limit=100)) == runs  # no failed run, no burnt error budget
 
 
 def test_upstream_flag_runs_inputs_first(mini):

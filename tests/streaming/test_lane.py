@@ -209,3 +209,12 @@ def test_old_snapshots_of_a_streaming_table_are_expired_but_the_data_and_positio
     second = Platform(root).streaming.run("clicks", until_idle=0.2)
     assert second.stats["duplicates"] == 200 and second.stats["written"] == 50
     assert sorted(_ids(hw)) == sorted(e["event_id"] for e in events(250))
+
+
+def test_headwater_run_refuses_a_streaming_product_naming_its_command(tmp_path):
+    from headwater.errors import HeadwaterError
+
+    hw = Platform(stream_project(tmp_path / "p"))
+    with pytest.raises(HeadwaterError, match="streaming product") as info:
+        hw.run(["clicks"])
+    assert info.value.fix == "headwater stream run clicks" and hw.ledger.runs() == []

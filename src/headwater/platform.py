@@ -90,7 +90,9 @@ class Platform:
         warehouse = self.project.config.catalog.warehouse or str(self.state_dir / "warehouse")
         if "://" not in warehouse and not Path(warehouse).is_absolute():
             warehouse = str(self.root / warehouse)
-        return Lakehouse(self.catalog_url, warehouse, self.project.namespace)
+        commands = {n: f"headwater {'stream' if p.lane == 'streaming' else 'cdc'} run {n}"
+                    for n, p in self.project.products.items() if p.lane != "batch"}
+        return Lakehouse(self.catalog_url, warehouse, self.project.namespace, commands=commands)
 
     @cached_property
     def ledger(self):

@@ -218,3 +218,6 @@ def test_headwater_run_refuses_a_streaming_product_naming_its_command(tmp_path):
     with pytest.raises(HeadwaterError, match="streaming product") as info:
         hw.run(["clicks"])
     assert info.value.fix == "headwater stream run clicks" and hw.ledger.runs() == []
+    with pytest.raises(HeadwaterError) as info:
+        hw.snapshots("clicks")  # no table yet: the fix names the lane's command
+    assert info.value.fix == "run it first: headwater stream run clicks"

@@ -96,7 +96,8 @@ class Lakehouse:
     """Tables of one project in an Iceberg SQL catalog (SQLite or PostgreSQL)."""
 
     def __init__(self, catalog_url: str, warehouse: Path | str, namespace: str,
-                 catalog_name: str = "headwater") -> None:
+                 catalog_name: str = "headwater", commands: dict[str, str] | None = None) -> None:
+        self.commands = commands or {}  # table -> the command that writes it (for "no table yet")
         self.catalog_url = catalog_url
         self.warehouse = str(warehouse)
         self.namespace = namespace
@@ -145,7 +146,7 @@ class Lakehouse:
             return self.catalog.load_table(self.identifier(name))
         except NoSuchTableError:
             raise NotFoundError(f"{name!r} has no table yet",
-                                fix=f"run it first: headwater run {name}") from None
+                                fix=f"run it first: {self.commands.get(name, f'headwater run {name}')}") from None
 
     def tables(self) -> list[str]:
         return sorted(t[-1] for t in self.catalog.list_tables(self.namespace))

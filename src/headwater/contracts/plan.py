@@ -9,9 +9,18 @@ any query.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from headwater.contracts.model import DATASET_KINDS, Contract, Reference, Rule, Severity
+from headwater.contracts.model import (
+    DATASET_KINDS,
+    Column,
+    Contract,
+    Reference,
+    Rule,
+    Severity,
+    default_id,
+)
 
 
 @dataclass(frozen=True)
@@ -65,36 +74,48 @@ class CheckPlan:
 
 def build_plan(contract: Contract) -> CheckPlan:
     """Expand a contract into checks with unique ids (column shorthands included)."""
-    checks: list[Check] = []
+    checks: list[tuple[Check, bool]] = []  # each check, and whether its id was written in the contract
     pk = contract.primary_key
     if pk is not None:
         cols = tuple(pk.columns)
-        checks.append(Check("primary_key.not_null", "not_null", pk.severity, cols,
-                            reason=f"primary key ({', '.join(cols)}) is null"))
-        checks.append(Check("primary_key.unique", "unique", pk.severity, cols,
-                            reason=f"duplicate primary key ({', '.join(cols)})"))
+        checks.append((Check("primary_key.not_null", "not_null", pk.severity, cols,
+                             reason=f"primary key ({', '.join(cols)}) is null"), False))
+        checks.append((Check("primary_key.unique", "unique", pk.severity, cols,
+                             reason=f"duplicate primary key ({', '.join(cols)})"), False))
     for column in contract.columns:
-        if not column.nullable and not (pk and column.name in pk.columns):
-            checks.append(Check(f"{column.name}.not_null", "not_null", Severity.QUARANTINE, (column.name,),
-                                reason=f"{column.name} is null"))
-        if column.unique and not (pk and pk.columns == [column.name]):
-            checks.append(Check(f"{column.name}.unique", "unique", Severity.QUARANTINE, (column.name,),
-                                reason=f"duplicate {column.name}"))
-        for rule in column.checks:
-            checks.append(_check(rule, column.name))
-    for rule in contract.rules:
-        checks.append(_check(rule, None))
-    ids = [c.id for c in checks]
+        for kind in column.implied(pk):
+            reason = f"{column.name} is null" if kind == "not_null" else f"duplicate {column.name}"
+            checks.append((Check(f"{column.name}.{kind}", kind, Severity.QUARANTINE, (column.name,),
+                                 reason=reason), False))
+        checks += [(_check(rule, column), rule.id is not None) for rule in column.checks]
+    checks += [(_check(rule, None), rule.id is not None) for rule in contract.rules]
+    return CheckPlan(contract.product, contract.version, tuple(_numbered(checks)), contract)
+
+
+def _numbered(checks: list[tuple[Check, bool]]) -> list[Check]:
+    """Generated ids made unique (two unnamed range rules on one column: c.range#1, c.range#2).
+
+    An id written in the contract is never renamed: the model rejects one that is used twice or
+    that a generated id already has, so results and quarantined rows keep the name the user chose.
+    """
+    given = [c.id for c, named in checks if named]
+    twice = sorted({i for i in given if given.count(i) > 1})
+    if twice:
+        raise ValueError(f"rule id {twice[0]!r} is used by more than one rule: give each rule its own id")
+    generated = [c.id for c, named in checks if not named]
     out, seen = [], {}
-    for c in checks:  # two rules of the same kind on one column get #2, #3...
+    for c, named in checks:
+        if named or generated.count(c.id) == 1:
+            out.append(c)
+            continue
         n = seen[c.id] = seen.get(c.id, 0) + 1
-        out.append(c if n == 1 and ids.count(c.id) == 1 else
-                   Check(f"{c.id}#{n}", c.kind, c.severity, c.columns, c.params, c.reason))
-    return CheckPlan(contract.product, contract.version, tuple(out), contract)
+        out.append(Check(f"{c.id}#{n}", c.kind, c.severity, c.columns, c.params, c.reason))
+    return out
 
 
-def _check(rule: Rule, column: str | None) -> Check:
+def _check(rule: Rule, on: Column | None) -> Check:
     kind = rule.kind
+    column = on.name if on is not None else None
     default = Severity.BLOCK if kind in DATASET_KINDS else Severity.QUARANTINE
     severity = rule.severity or default
     cols: tuple[str, ...] = (column,) if column else ()
@@ -107,6 +128,8 @@ def _check(rule: Rule, column: str | None) -> Check:
         reason = f"{column} is null"
     elif kind == "accepted_values":
         params["values"] = list(rule.accepted_values)
+        if on is not None and on.family == "string":  # an unquoted 1 is the text '1', not a cast of the column
+            params["values"] = [v if v is None or isinstance(v, str) else _text(v) for v in params["values"]]
         shown = ", ".join(map(str, rule.accepted_values[:8])) + (", ..." if len(rule.accepted_values) > 8 else "")
         reason = f"{column} is not one of [{shown}]"
     elif kind in ("range", "length"):
@@ -139,7 +162,7 @@ def _check(rule: Rule, column: str | None) -> Check:
     else:  # sql
         params["sql"] = rule.sql
         reason = "custom SQL rule found failing rows"
-    rid = rule.id or ".".join(p for p in (column, kind) if p)
+    rid = rule.id or default_id(column, kind)
     return Check(rid, kind, severity, cols, params, rule.description or reason)
 
 
@@ -149,3 +172,7 @@ def _reference(value: Reference | str, column: str | None) -> Reference:
         return Reference(product=product, columns=[column] if column else [], key=[key or (column or "")])
     columns = value.columns or ([column] if column else [])
     return Reference(product=value.product, columns=columns, key=value.key or columns)
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)

@@ -21,13 +21,8 @@ from headwater.settings import Settings
 from headwater.spec.loader import find_root, load_project
 from headwater.spec.project import Project
 
-COMPANIONS = ("history", "quarantine")  # tables a product keeps beside its own: <product>__history
-
-
-def _companion_of(table: str) -> str | None:
-    """The product a companion table belongs to (orders_cdc__history -> orders_cdc), else None."""
-    product, sep, kind = table.rpartition("__")
-    return product if sep and kind in COMPANIONS else None
+# tables a product keeps beside its own, <product>__<kind>, besides a streaming product's windows
+COMPANIONS = ("history", "quarantine")
 
 
 @dataclass
@@ -270,21 +265,23 @@ class Platform:
         (``query``; the HTTP API passes ``api``) and ``reader``."""
         from headwater.spec.sqlrefs import analyse
 
-        reads = analyse(sql)
-        if reads.problems and not reads.tables:
+        reads = analyse(sql, purpose="query")
+        if reads.problems:  # whatever tables it names: one read-only statement, no file reads
             problem = reads.problems[0]
             raise HeadwaterError(problem.message, fix=problem.fix)
-        companions = {t for t in reads.tables if _companion_of(t) in self.project.products
+        # a product's companion is any table it keeps beside its own, <product>__<kind>: history,
+        # quarantine, a streaming product's windows (names hold no "__", so the owner is unambiguous)
+        companions = {t for t in reads.tables if "__" in t and t.partition("__")[0] in self.project.products
                       and self.lakehouse.exists(t)}
         known = set(self.project.products) | set(self.project.sources) | companions
         unknown = sorted(t for t in reads.tables if t not in known)
         if unknown:
             from headwater.errors import NotFoundError
 
+            kinds = ", ".join(f"<product>__{kind}" for kind in (*COMPANIONS, "<window>"))
             raise NotFoundError(f"no product or source named {unknown[0]!r}",
                                 fix=f"tables are products and sources by name: {', '.join(sorted(known))}"
-                                    f" (and, once written, a product's companion tables: "
-                                    f"<product>__history, <product>__quarantine)")
+                                    f" (and, once written, a product's companion tables: {kinds})")
         session = self.engine.session()
         served = []
         try:

@@ -72,25 +72,34 @@ class DuckDBSession:
         return InputStats(name, _count_rows(source.format, files), size, digest.hexdigest()[:16])
 
     def register_plan(self, name: str, plan: ScanPlan) -> InputStats:
-        columns = ", ".join(_quote_ident(f.name) for f in plan.schema)
-        if plan.files and plan.delete_files:
+        """``name`` as a view of the snapshot, with the table schema's columns and types.
+
+        Data files written before a column was added lack it, and a table may have no file
+        with it at all (a run that wrote no rows still evolves the schema): such a column reads
+        as a typed NULL. A column an older file holds with an older (promoted) type is cast."""
+        typed = f"__hw_schema_{name}"
+        self.con.register(typed, plan.schema.empty_table())
+        if not plan.files:
+            self._execute(f"CREATE OR REPLACE VIEW {_quote_ident(name)} AS "
+                          f"SELECT * FROM {_quote_ident(typed)}", name)
+            return InputStats(name, plan.record_count, plan.bytes, str(plan.snapshot_id))
+        want = self._describe(f"SELECT * FROM {_quote_ident(typed)}", name)
+        scan = f"read_parquet({_file_list(plan.files)}, union_by_name = true"
+        have = self._describe(f"SELECT * FROM {scan})", name)
+        if plan.delete_files:
             # merge-on-read: drop the rows the position delete files name (ADR 0006)
             deletes = f"__hw_deletes_{name}"
             self.con.register(deletes, plan.deletes())
+            columns = ", ".join(_column(c, t, have.get(c), "d.") for c, t in want.items())
             self._execute(
                 f"CREATE OR REPLACE VIEW {_quote_ident(name)} AS SELECT {columns} FROM "
-                f"read_parquet({_file_list(plan.files)}, union_by_name = true, filename = '__hw_file', "
-                f"file_row_number = true) AS d ANTI JOIN {_quote_ident(deletes)} AS x "
+                f"{scan}, filename = '__hw_file', file_row_number = true) AS d "
+                f"ANTI JOIN {_quote_ident(deletes)} AS x "
                 f"ON d.__hw_file = x.file AND d.file_row_number = x.pos", name)
-        elif plan.files:
-            self._execute(
-                f"CREATE OR REPLACE VIEW {_quote_ident(name)} AS SELECT {columns} FROM "
-                f"read_parquet({_file_list(plan.files)}, union_by_name = true)", name)
         else:
-            empty = plan.schema.empty_table()
-            self.con.register(f"__empty_{name}", empty)
+            columns = ", ".join(_column(c, t, have.get(c)) for c, t in want.items())
             self._execute(f"CREATE OR REPLACE VIEW {_quote_ident(name)} AS "
-                          f"SELECT {columns or '*'} FROM {_quote_ident('__empty_' + name)}", name)
+                          f"SELECT {columns or '*'} FROM {scan})", name)
         return InputStats(name, plan.record_count, plan.bytes, str(plan.snapshot_id))
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
@@ -103,6 +112,14 @@ class DuckDBSession:
             raise EngineError(f"the engine rejected the query: {exc}",
                               fix="fix the SQL; 'headwater query' runs it interactively") from exc
 
+    def _describe(self, sql: str, name: str) -> dict[str, str]:
+        """Column name -> DuckDB type of ``sql``'s result (reads Parquet footers, no data)."""
+        try:
+            return {row[0]: row[1] for row in self.con.execute(f"DESCRIBE {sql}").fetchall()}
+        except self._duckdb.Error as exc:
+            raise EngineError(f"cannot read input {name!r}: {exc}",
+                              fix="check the files and the source's format/options") from exc
+
     def _execute(self, sql: str, name: str) -> None:
         try:
             self.con.execute(sql)
@@ -112,6 +129,17 @@ class DuckDBSession:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _column(name: str, want: str, have: str | None, qualifier: str = "") -> str:
+    """One select item giving column ``name`` the table schema's type ``want``; ``have`` is its
+    type in the data files read, None when no file holds it."""
+    ident = _quote_ident(name)
+    if have is None:
+        return f"CAST(NULL AS {want}) AS {ident}"
+    if have != want:
+        return f"CAST({qualifier}{ident} AS {want}) AS {ident}"
+    return qualifier + ident
 
 
 def _where(source: FileSource):

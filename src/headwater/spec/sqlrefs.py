@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
 FILE_READERS = {"read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json",
-                "read_json_auto", "read_ndjson", "iceberg_scan", "delta_scan"}
+                "read_json_auto", "read_ndjson", "read_ndjson_auto", "read_json_objects",
+                "read_json_objects_auto", "read_ndjson_objects", "read_text", "read_blob", "read_xlsx",
+                "sniff_csv", "glob", "parquet_metadata", "parquet_schema", "parquet_file_metadata",
+                "parquet_kv_metadata", "iceberg_scan", "delta_scan", "st_read", "sqlite_scan",
+                "postgres_scan", "mysql_scan"}
+SQL_RUNNERS = {"query", "query_table"}  # run SQL held in a string, which no check can see into
+
+_WORDING = {  # purpose -> (several statements, its fix, a statement not a query, its fix)
+    "transform": ("a transform holds exactly one SELECT statement, found {n}",
+                  "keep one query per .sql file (use CTEs for steps)",
+                  "a transform must be a query, found {kind}",
+                  "write a SELECT; headwater does the writing"),
+    "query": ("'headwater query' runs exactly one SELECT statement, found {n}",
+              "run one statement at a time (use CTEs for steps)",
+              "'headwater query' only reads: found {kind}",
+              "write a SELECT; tables change only through 'headwater run'"),
+}
 
 
 @dataclass(frozen=True)
@@ -25,8 +42,13 @@ class SqlReads:
     problems: tuple[SqlProblem, ...]
 
 
-def analyse(sql: str, dialect: str = "duckdb") -> SqlReads:
-    """The table names a query reads (CTEs excluded) and problems such as direct file reads."""
+def analyse(sql: str, dialect: str = "duckdb", *,
+            purpose: Literal["transform", "query"] = "transform") -> SqlReads:
+    """The table names a query reads (CTEs excluded) and problems such as direct file reads.
+
+    ``purpose`` words the problems for a product's transform or for an ad hoc query; the
+    checks are the same."""
+    several, fix_several, not_query, fix_not_query = _WORDING[purpose]
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as exc:
@@ -38,15 +60,11 @@ def analyse(sql: str, dialect: str = "duckdb") -> SqlReads:
         ),))
     problems: list[SqlProblem] = []
     if len(statements) != 1:
-        problems.append(SqlProblem(
-            f"a transform holds exactly one SELECT statement, found {len(statements)}", None,
-            "keep one query per .sql file (use CTEs for steps)"))
+        problems.append(SqlProblem(several.format(n=len(statements)), None, fix_several))
     tables: set[str] = set()
     for statement in statements:
         if not isinstance(statement, exp.Query):
-            problems.append(SqlProblem(
-                f"a transform must be a query, found {statement.key.upper()}", None,
-                "write a SELECT; headwater does the writing"))
+            problems.append(SqlProblem(not_query.format(kind=statement.key.upper()), None, fix_not_query))
             continue
         ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
         for table in statement.find_all(exp.Table):
@@ -61,4 +79,8 @@ def analyse(sql: str, dialect: str = "duckdb") -> SqlReads:
                 problems.append(SqlProblem(
                     f"the SQL reads files directly with {fname}()", None,
                     "declare the file as a source in sources/*.yaml and read it by name"))
+            elif fname in SQL_RUNNERS:
+                problems.append(SqlProblem(
+                    f"the SQL runs SQL held in a string with {fname}()", None,
+                    "write that SQL in the query itself, so headwater sees what it reads"))
     return SqlReads(frozenset(tables), tuple(problems))

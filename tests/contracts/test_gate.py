@@ -238,3 +238,11 @@ def test_a_references_rule_that_cannot_be_evaluated_blocks_instead_of_being_skip
         set_contract(shop_root, CONTRACT + f"  - {rule}\n")
         step = Platform(shop_root, clock=clock).run(["stg_customers", "stg_orders"]).steps[-1]
         assert step.status.value == "failed" and why in step.error, step.error
+
+
+def test_the_quarantine_table_is_queryable_by_name(shop_platform):
+    """Its partition values hold '=' (order_date=2026-01-01), which the file paths keep encoded."""
+    shop_platform.run()
+    rows = shop_platform.query("SELECT _hw_batch, count(*) AS n FROM stg_orders__quarantine GROUP BY 1 ORDER BY 1")
+    assert sum(rows.column("n").to_pylist()) == 7
+    assert all(b.startswith("order_date=") for b in rows.column("_hw_batch").to_pylist())

@@ -7,6 +7,8 @@ scan here and reading the listed data files themselves (decision 1).
 
 from __future__ import annotations
 
+import os
+
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -88,8 +90,17 @@ class ScanPlan:
 
 
 def _local_path(uri: str) -> str:
+    """The local file of a data file location. pyiceberg keeps locations as written, without
+    percent-decoding them (a partition value ``order_date=2026-11-08`` is written to the folder
+    ``order_date%3D2026-11-08``), so the path is taken as it is; a decoded path is used only when
+    the file exists under it alone."""
     parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme in ("file", "") else uri
+    if parsed.scheme not in ("file", ""):
+        return uri
+    path = parsed.path
+    if "%" in path and not os.path.exists(path) and os.path.exists(unquote(path)):
+        return unquote(path)
+    return path
 
 
 class Lakehouse:

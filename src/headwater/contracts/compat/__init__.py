@@ -13,9 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from headwater.errors import HeadwaterError
+from headwater.errors import HeadwaterError, Location, SpecError
 
 MODES = ("BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE")
+
+
+class InvalidSchema(SpecError):
+    """A schema document Schema Registry would reject: an error, never an "incompatible" verdict.
+
+    ``location`` names the document (a file, or "the new schema") and, as its key, the JSON pointer.
+    """
+
+    def __init__(self, message: str, *, source: str, pointer: str | None = None, line: int | None = None,
+                 fix: str | None = None) -> None:
+        super().__init__(message, location=Location(source, line, pointer), fix=fix)
 
 
 @dataclass
@@ -28,32 +39,48 @@ class CompatResult:
 
 
 def checker(fmt: str) -> Callable[[Any, Any], list]:
-    """reader, writer -> incompatibilities, for one format."""
+    """reader, writer -> incompatibilities, for one format (both schemas already valid)."""
+    return _format(fmt)[1]
+
+
+def _format(fmt: str) -> tuple[Callable[[Any, str], None], Callable[[Any, Any], list]]:
+    """(validate, check) of one format: validate raises InvalidSchema, check lists incompatibilities."""
     if fmt == "avro":
         from headwater.contracts.compat.avro import check
-        return check
+        from headwater.contracts.compat.avro_parse import validate
+        return validate, check
     if fmt == "jsonschema":
         from headwater.contracts.compat.jsonschema import check
-        return check
+        from headwater.contracts.compat.jsonschema_parse import validate
+        return validate, check
     if fmt == "headwater":
         from headwater.contracts.compat.avro import check
         from headwater.contracts.compat.headwater import to_avro
-        return lambda reader, writer: check(to_avro(reader), to_avro(writer))
+        return (lambda contract, source: None), (lambda reader, writer: check(to_avro(reader), to_avro(writer)))
     raise HeadwaterError(f"unknown format {fmt!r}", fix="use --format avro, jsonschema or headwater")
 
 
-def compatibility(fmt: str, mode: str, new: Any, previous_newest_first: list[Any]) -> CompatResult:
-    """Check ``new`` against the previous versions (newest first) under ``mode``."""
+def compatibility(fmt: str, mode: str, new: Any, previous_newest_first: list[Any],
+                  sources: list[str] | None = None) -> CompatResult:
+    """Check ``new`` against the previous versions (newest first) under ``mode``.
+
+    Every schema is validated first, in every mode: an invalid one raises InvalidSchema naming
+    its entry in ``sources`` (default: "the new schema", "the previous version", "version -2", ...).
+    """
     mode = mode.upper()
     if mode not in MODES:
         raise HeadwaterError(f"unknown compatibility mode {mode!r}", fix=f"use one of {', '.join(MODES)}")
+    validate, check = _format(fmt)
+    docs = [new, *previous_newest_first]
+    labels = sources or ["the new schema", *(_label(i) for i in range(len(previous_newest_first)))]
+    for doc, label in zip(docs, labels):
+        validate(doc, label)
     if mode == "NONE" or not previous_newest_first:
         return CompatResult(True)
-    check = checker(fmt)
     olds = previous_newest_first if mode.endswith("_TRANSITIVE") else previous_newest_first[:1]
     messages: list[str] = []
     for i, old in enumerate(olds):
-        label = "the previous version" if i == 0 else f"version -{i + 1}"
+        label = _label(i)
         if mode.startswith(("BACKWARD", "FULL")):
             messages += [f"new cannot read {label}: {p}" for p in check(new, old)]
         if mode.startswith(("FORWARD", "FULL")):
@@ -61,8 +88,16 @@ def compatibility(fmt: str, mode: str, new: Any, previous_newest_first: list[Any
     return CompatResult(not messages, messages)
 
 
+def _label(i: int) -> str:
+    return "the previous version" if i == 0 else f"version -{i + 1}"
+
+
 def check_files(fmt: str, mode: str, new: Path, olds: list[Path]) -> CompatResult:
-    return compatibility(fmt, mode, _read(fmt, new), [_read(fmt, p) for p in olds])
+    """``compatibility`` of schema files; an unreadable or invalid file is an error naming it."""
+    _format(fmt)  # an unknown format is reported before any file is read
+    paths = [new, *olds]
+    docs = [_read(fmt, p) for p in paths]
+    return compatibility(fmt, mode, docs[0], docs[1:], sources=[str(p) for p in paths])
 
 
 def _read(fmt: str, path: Path) -> Any:
@@ -71,10 +106,15 @@ def _read(fmt: str, path: Path) -> Any:
     if fmt == "headwater":
         from headwater.contracts.loader import load_contract
         return load_contract(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidSchema("the file is not UTF-8 text", source=str(path), fix="save it as UTF-8 JSON") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         if fmt == "avro" and text.strip().isidentifier():
             return text.strip()
-        raise HeadwaterError(f"{path} is not JSON: {exc}", fix="give an .avsc or JSON Schema document") from exc
+        what = "an .avsc document" if fmt == "avro" else "a JSON Schema document"
+        raise InvalidSchema(f"not JSON: {exc.msg} (column {exc.colno})", source=str(path), line=exc.lineno,
+                            fix=f"give {what}") from None

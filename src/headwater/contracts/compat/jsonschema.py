@@ -39,7 +39,9 @@ class _Diff:
                 if part:
                     node = node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
             rest = {k: v for k, v in s.items() if k != "$ref"}
-            s = {**node, **rest} if rest else node
+            if isinstance(node, bool):  # a $ref to a boolean schema
+                node = {} if node else {"not": {}}
+            s = {**node, **rest} if rest and isinstance(node, dict) else node
             hops += 1
         if s is True:
             return {}

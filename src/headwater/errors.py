@@ -2,7 +2,9 @@
 
     HeadwaterError                      every error headwater raises on purpose
     ├── SpecError                       a project, product or contract file is wrong (file:line, key, fix)
-    │   └── SpecErrors                  several SpecErrors found in one pass
+    │   ├── SpecErrors                  several SpecErrors found in one pass
+    │   └── InvalidSchema               an Avro or JSON Schema document is not valid (contracts/compat)
+    ├── ImportProblem                   an ODCS/DCS document cannot be imported (contracts/interop)
     ├── NotFoundError                   a product, run, snapshot or table that does not exist
     ├── StorageError                    the catalog or a table could not be read or written
     ├── LedgerError                     the run ledger could not be read or written
@@ -84,7 +86,7 @@ class SpecError(HeadwaterError):
 
     def to_dict(self) -> dict:
         return {
-            "error": "SpecError",
+            "error": type(self).__name__,
             "file": self.location.file,
             "line": self.location.line,
             "key": self.location.key,

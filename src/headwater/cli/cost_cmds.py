@@ -16,6 +16,7 @@ retention_app = typer.Typer(help="Expire snapshots past retention and delete unr
                             no_args_is_help=True)
 
 PeriodOpt = Annotated[str, typer.Option("--period", help="Window ending now, e.g. 30d, 7d, 90d.")]
+LONGEST = "36500d"  # a century: longer than any ledger, and far from datetime's limits
 
 
 def register(app: typer.Typer) -> None:
@@ -24,13 +25,22 @@ def register(app: typer.Typer) -> None:
 
 
 def _duration(text: str, option: str):
+    """``text`` as a positive timedelta no longer than a century, or an error naming ``option``."""
+    from datetime import timedelta
+
     from headwater.errors import HeadwaterError
     from headwater.spec.types import parse_duration
 
     try:
-        return parse_duration(text)
+        value = parse_duration(text)
     except ValueError as exc:
-        raise HeadwaterError(str(exc), fix=f"give {option} as a number and a unit, e.g. 30d") from None
+        raise HeadwaterError(f"{option}: {exc}", fix=f"give {option} as a number and a unit, e.g. 30d") from None
+    if value <= timedelta(0):
+        raise HeadwaterError(f"{option} {text!r} is not a positive duration", fix=f"give e.g. {option} 30d")
+    if value > parse_duration(LONGEST):
+        raise HeadwaterError(f"{option} {text!r} is longer than {LONGEST} (a century)",
+                             fix=f"give a shorter {option}, e.g. 365d")
+    return value
 
 
 def _money(value: float | None, currency: str = "") -> str:
@@ -50,8 +60,10 @@ def _gb(value: float) -> str:
 def showback(
     ctx: typer.Context,
     by: Annotated[str, typer.Option("--by", help="product | domain | tier | owner")] = "product",
-    period: PeriodOpt = "30d",
-    month: Annotated[str | None, typer.Option("--month", help="A calendar month instead, e.g. 2026-10.")] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="Window ending now, e.g. 30d, 7d, 90d (default: 30d).", show_default=False)] = None,
+    month: Annotated[str | None, typer.Option("--month", help="A calendar month instead of --period, "
+                                                             "e.g. 2026-10.")] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (every field).")] = False,
     project: ProjectOpt = None,
     json: JsonOpt = False,
@@ -60,7 +72,12 @@ def showback(
     if ctx.invoked_subcommand is not None:
         return
     from headwater.cost.attribution import COLUMNS
+    from headwater.errors import HeadwaterError
 
+    if month is not None and period is not None:
+        raise HeadwaterError("give --month or --period, not both",
+                             fix="--month 2026-10 is that calendar month; --period 30d the 30 days up to now")
+    period = period or "30d"
     report = platform(project).cost.showback(by, _duration(period, "--period"), month=month)
     if json:
         print_json(report.to_dict())
@@ -99,7 +116,7 @@ def trend(
     by: Annotated[str, typer.Option("--by", help="product | domain | tier | owner")] = "product",
     period: PeriodOpt = "90d",
     bucket: Annotated[str, typer.Option("--bucket", help="Bucket size, e.g. 1d, 7d.")] = "7d",
-    top: Annotated[int, typer.Option("--top", help="Rows of the growth ranking shown.")] = 10,
+    top: Annotated[int, typer.Option("--top", min=1, help="Rows of the growth ranking shown.")] = 10,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -13,14 +14,20 @@ def register(app: typer.Typer) -> None:
     app.command("diagnose")(diagnose)
 
 
+def _cost(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"{value} is not a cost: give 0 or more, e.g. 250")
+    return value
+
+
 def diagnose(
     target: Annotated[str, typer.Argument(help="A product, or any OpenLineage job or dataset.")],
     run: Annotated[str | None, typer.Option("--run", help="A headwater run id or an OpenLineage runId.")] = None,
     at: Annotated[str | None, typer.Option("--at", help="Diagnose the latest run finished by this time (ISO-8601).")] = None,
     audience: Annotated[str, typer.Option(help="engineer (evidence), manager (impact, owners, next steps) "
                                                "or executive (one paragraph).")] = "engineer",
-    cost_per_hour: Annotated[float | None, typer.Option("--cost-per-hour",
-                                                           help="Override the product's or tier's cost of delay.")] = None,
+    cost_per_hour: Annotated[float | None, typer.Option(
+        "--cost-per-hour", callback=_cost, help="Override the product's or tier's cost of delay (0 or more).")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -44,5 +51,16 @@ def diagnose(
         print_json(report.to_dict())
         return
     out = console()
-    for line in render(report, audience):
+    for line in render(_known(report), audience):
         out.print(line, soft_wrap=False)
+
+
+def _known(report):
+    """The report for reading: evidence that is not known (None) is left out of the text, so it
+    does not say 'runbook: None'; --json keeps every key."""
+    from dataclasses import replace
+
+    def drop(value):
+        return {k: drop(v) for k, v in value.items() if v is not None} if isinstance(value, dict) else value
+
+    return replace(report, findings=[replace(f, evidence=drop(f.evidence)) for f in report.findings])

@@ -45,7 +45,8 @@ def show(
     node: Annotated[str, typer.Argument(help="A product, source, job or dataset (id, namespace/name or name).")],
     upstream: Annotated[bool, typer.Option("--upstream", help="Only what it is made from.")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Only what is made from it.")] = False,
-    depth: Annotated[int | None, typer.Option(help="Hops to follow (a job and a dataset are one hop each).")] = None,
+    depth: Annotated[int | None, typer.Option(
+        min=1, help="Hops to follow (a job and a dataset are one hop each; default: all).")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from headwater.cli.output import JsonOpt, ProjectOpt, console, print_json, table
 
+MAX_DAYS = 36500  # a century: more than any ledger holds, and far from timedelta's limit
 AtOpt = Annotated[str | None, typer.Option(
     "--at", help="Evaluate at this time (ISO 8601, UTC if no zone), e.g. 2026-11-23T09:00Z.", show_default=False)]
 
@@ -59,6 +61,11 @@ def _duration(seconds: float) -> str:
     return "".join(parts[:2]) or f"{secs}s"
 
 
+def _td(value, missing: str = "-") -> str:
+    """A timedelta (MTTD, MTTR) as 1h30m, not 1:30:00.553859."""
+    return missing if value is None else _duration(value.total_seconds())
+
+
 def _pct(value) -> str:
     return "" if value is None else f"{value:.3%}"
 
@@ -106,20 +113,25 @@ def slo(
 
 def alerts(
     at: AtOpt = None,
-    notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Send new and cleared alerts to the sinks.")] = True,
+    notify: Annotated[bool, typer.Option(
+        "--notify/--no-notify",
+        help="Record new and cleared alerts and send them to the sinks. --no-notify only shows what "
+             "fires: nothing is recorded or sent, so the next 'headwater alerts' still sends it.")] = True,
     history: Annotated[bool, typer.Option("--all", help="Also list resolved alerts.")] = False,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Evaluate the burn-rate rules now, record alerts and incidents, and list what fires."""
     hw = _platform(project, at)
-    result = hw.observe.evaluate(notify=notify)
+    result = hw.observe.evaluate(notify=notify, record=notify)
     listed = hw.observe.alerts() if history else result.firing
     if json:
         print_json({**result.to_dict(), "alerts": listed})
         return
     out = console()
-    out.print(table(f"alerts at {result.at.isoformat()}: {len(result.fired)} new, {len(result.resolved)} cleared",
+    preview = "" if result.recorded else " (preview: nothing recorded or sent)"
+    out.print(table(f"alerts at {result.at.isoformat()}: {len(result.fired)} new, {len(result.resolved)} cleared"
+                    f"{preview}",
                     ["severity", "product", "sli", "state", "incident", "since", "message"],
                     [[a["severity"], a["product"], a["sli"], a["state"], a["incident_id"], a["started_at"],
                       a["message"]] for a in listed]))
@@ -128,13 +140,24 @@ def alerts(
 
 
 def metrics(at: AtOpt = None, project: ProjectOpt = None) -> None:
-    """Print SLIs, budgets, burn rates, alerts and incidents in the Prometheus exposition format."""
+    """Print SLIs, budgets, burn rates, alerts and incidents in the Prometheus exposition format.
+
+    With --at, every series is as of that time: alerts firing and incidents open then, as
+    recorded by 'headwater alerts' runs up to then."""
     sys.stdout.write(_platform(project, at).observe.metrics())
+
+
+def _days(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and 0 < value <= MAX_DAYS):
+        raise typer.BadParameter(f"{value} is not a number of days above 0 and up to {MAX_DAYS} (e.g. 30)")
+    return value
 
 
 def anomalies(
     product: Annotated[str, typer.Argument(help="The product to score.")],
-    days: Annotated[float | None, typer.Option(help="Score every run of the last N days (default: the latest).")] = None,
+    days: Annotated[float | None, typer.Option(
+        callback=_days,
+        help="Score every run of the last N days (default: the latest).")] = None,
     exclude: Annotated[str | None, typer.Option(help="Mark this step id as a known outlier, kept out of baselines.")] = None,
     reason: Annotated[str, typer.Option(help="Why the excluded run is unusual.")] = "known outlier",
     at: AtOpt = None,
@@ -145,8 +168,8 @@ def anomalies(
     from datetime import timedelta
 
     hw = _platform(project, at)
-    if exclude:
-        hw.observe.mark_outlier(exclude, reason)
+    if exclude:  # after checking the product, and that the step is one of its runs
+        hw.observe.mark_outlier(exclude, reason, product=product)
     scores = hw.observe.anomalies(product, evaluated=timedelta(days=days) if days else None)
     changes = hw.observe.schema_changes(product)
     if json:
@@ -180,10 +203,10 @@ def incidents_list(
                     "mean_mttd_seconds": mttd.total_seconds() if mttd is not None else None,
                     "mean_mttr_seconds": mttr.total_seconds() if mttr is not None else None})
         return
-    console().print(table(f"incidents (mean MTTD {mttd or '-'}, mean MTTR {mttr or '-'})",
+    console().print(table(f"incidents (mean MTTD {_td(mttd)}, mean MTTR {_td(mttr)})",
                           ["id", "state", "severity", "root", "affected", "started", "MTTD", "MTTR"],
                           [[i.incident_id, i.state, i.severity, f"{i.root} ({i.root_kind})", ", ".join(i.affected),
-                            i.started_at.isoformat(), i.mttd, i.mttr or ""] for i in items]))
+                            i.started_at.isoformat(), _td(i.mttd), _td(i.mttr, "")] for i in items]))
 
 
 def _show(incident, json: bool) -> None:
@@ -192,7 +215,7 @@ def _show(incident, json: bool) -> None:
         return
     out = console()
     out.print(f"[bold]incident {incident.incident_id}[/] {incident.state} {incident.severity}: {incident.title}")
-    out.print(f"  affected: {', '.join(incident.affected)}   MTTD {incident.mttd}   MTTR {incident.mttr or '-'}")
+    out.print(f"  affected: {', '.join(incident.affected)}   MTTD {_td(incident.mttd)}   MTTR {_td(incident.mttr)}")
     out.print(table("timeline", ["at", "event", "message"],
                     [[e["at"], e["kind"], e["message"]] for e in incident.timeline]))
 

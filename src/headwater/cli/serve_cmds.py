@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on; 0.0.0.0 exposes it to the network.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 5000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port (1-65535).")] = 5000,
     project: ProjectOpt = None,
 ) -> None:
     """Serve the HTTP API: POST/GET /api/v1/lineage (Marquez-compatible) and the other routers."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from headwater.cost.attribution import GB
 from headwater.cost.storage import TableFiles, table_files
 from headwater.errors import StorageError
-from headwater.spec.types import parse_duration
+from headwater.spec.types import format_duration, parse_duration
 
 
 @dataclass
@@ -92,7 +92,7 @@ def plan_product(project, name: str, files: TableFiles, now) -> ProductRetention
     kept_files = files.live_files(keep)
     doomed = {p: size for p, size in files.live_files(expire).items() if p not in kept_files}
     price = cfg.storage_classes[tier.storage_class]
-    return ProductRetention(name, str(retention.snapshots), retention.min_snapshots, tier.name,
+    return ProductRetention(name, format_duration(keep_for), retention.min_snapshots, tier.name,
                             tier.storage_class, len(snaps), sorted(keep), expire, doomed,
                             sum(doomed.values()) / GB * price)
 

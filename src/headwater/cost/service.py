@@ -18,6 +18,9 @@ from headwater.cost.attribution import GROUPS, CostLine, attribute, roll_up
 from headwater.cost.schema import ReadRow
 from headwater.cost.usage import Usage, load_usage
 from headwater.errors import HeadwaterError, LedgerError
+from headwater.spec.types import format_duration, parse_duration
+
+MAX_BUCKETS = 500  # a year of daily buckets; each one prices the whole project once
 
 
 @dataclass
@@ -99,10 +102,18 @@ class CostService:
     def trend(self, by: str = "product", period: timedelta = timedelta(days=90),
               bucket: timedelta = timedelta(days=7), usage: Usage | None = None) -> Trend:
         """Cost per bucket over ``period``, and a growth ranking: the last half vs the first half."""
+        if by not in GROUPS:
+            raise HeadwaterError(f"cannot group cost by {by!r}", fix=f"use --by {'|'.join(GROUPS)}")
         if bucket <= timedelta(0) or bucket > period:
             raise HeadwaterError("the bucket must be positive and no longer than the period",
                                  fix="e.g. headwater cost trend --period 90d --bucket 7d")
         count = max(int(period / bucket), 1)
+        if count > MAX_BUCKETS:
+            fits = next((b for b in ("1h", "6h", "1d", "7d", "30d", "365d")
+                         if period / parse_duration(b) <= MAX_BUCKETS), "365d")
+            raise HeadwaterError(f"{format_duration(bucket)} buckets over {format_duration(period)} make {count:,} "
+                                 f"buckets; at most {MAX_BUCKETS} are priced",
+                                 fix=f"use a bigger bucket or a shorter period, e.g. --bucket {fits}")
         usage = usage or self.usage(since=self.platform.clock.now() - bucket * count)
         first = usage.now - bucket * count
         starts = [first + bucket * i for i in range(count)]
@@ -134,7 +145,10 @@ class CostService:
     def waste(self, unread_after: timedelta | None = None, usage: Usage | None = None):
         from headwater.cost.waste import find_waste
 
-        window = unread_after or self.config.unread_after
+        window = self.config.unread_after if unread_after is None else unread_after
+        if window <= timedelta(0):  # 0d is not "the default": it is a window nothing fits in
+            raise HeadwaterError(f"the unread window must be positive, not {format_duration(window)}",
+                                 fix="e.g. headwater cost waste --unread 30d")
         return find_waste(self, usage or self.usage(since=self.platform.clock.now() - window), window)
 
     def retention_plan(self, products: list[str] | None = None):

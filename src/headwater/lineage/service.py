@@ -150,7 +150,20 @@ class LineageService:
             start = self.resolve(base)
         if column is None:
             return dataset_impact(graph, start)
-        return column_impact(graph, self._index[1], start, column)
+        return column_impact(graph, self._index[1], start, self._column(graph, start, base, column))
+
+    def _column(self, graph: LineageGraph, node_id: str, base: str, column: str) -> str:
+        """``column`` as the dataset spells it; an error naming the columns there are when the
+        dataset's columns are known and it is not one of them (unknown columns: taken as given)."""
+        known = sorted(set(_schema(graph, node_id)) | set(graph.columns.get(node_id, {})))
+        if not known or column in known:
+            return column
+        folded = [c for c in known if c.lower() == column.lower()]
+        if len(folded) == 1:
+            return folded[0]
+        shown = ", ".join(known[:40]) + (f" ... ({len(known)} in all)" if len(known) > 40 else "")
+        raise NotFoundError(f"{base} has no column {column!r}; its columns: {shown}",
+                            fix=f"give one of them, e.g. headwater impact {base}.{known[0]}")
 
     def marquez(self, node_id: str, depth: int = 20) -> dict:
         from headwater.lineage.marquez import lineage_response

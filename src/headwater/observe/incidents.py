@@ -19,6 +19,7 @@ from headwater.observe.models import AlertRow, IncidentEventRow, IncidentRow
 
 SEVERITY_ORDER = {"info": 0, "ticket": 1, "page": 2}
 OPEN = ("open", "acknowledged")
+STATES = (*OPEN, "resolved")
 
 
 @dataclass
@@ -65,60 +66,82 @@ class IncidentStore:
     def record(self, conditions: list[Condition], at: datetime) -> list[AlertRow]:
         """Persist what fires at ``at``: new alerts (returned, to notify), refreshed ones, resolved
         ones; attach each new alert to the incident of its root (opening one if needed)."""
+        with self._session() as s, s.begin():
+            return self._apply(s, conditions, at)
+
+    def preview(self, conditions: list[Condition], at: datetime) -> tuple[list[dict], list[dict]]:
+        """What ``record`` would change at ``at`` and what would then fire, as alert dicts, with
+        nothing stored: the same bookkeeping in a transaction that is rolled back. An alert that
+        would open a new incident has ``incident_id`` None (the incident does not exist)."""
+        with self._session() as s:
+            s.begin()
+            try:
+                existing = set(s.scalars(select(IncidentRow.incident_id)))
+                changed = [alert_dict(a) for a in self._apply(s, conditions, at)]
+                s.flush()
+                firing = [alert_dict(a) for a in s.scalars(select(AlertRow).where(AlertRow.state == "firing")
+                                                           .order_by(AlertRow.fired_at.desc()))]
+            finally:
+                s.rollback()
+        for a in changed + firing:
+            if a["incident_id"] not in existing:
+                a["incident_id"] = None
+        return changed, firing
+
+    def _apply(self, s: Session, conditions: list[Condition], at: datetime) -> list[AlertRow]:
         conditions = _highest_severity(conditions)
         new: list[AlertRow] = []
-        with self._session() as s, s.begin():
-            firing = {a.key: a for a in s.scalars(select(AlertRow).where(AlertRow.state == "firing"))}
-            keys = {c.key for c in conditions}
-            active = {a.incident_id for k, a in firing.items() if k in keys and a.incident_id is not None}
-            for incident in s.scalars(select(IncidentRow).where(IncidentRow.incident_id.in_(active))):
-                incident.last_alert_at = at  # still firing: the incident is still going on
-            s.flush()
-            recent = list(s.scalars(select(IncidentRow).where(IncidentRow.state.in_(OPEN),
-                                                              IncidentRow.last_alert_at >= at - self.window)))
-            groups = group(self.project, conditions, {i.root for i in recent})
-            for key, row in firing.items():
-                if key not in keys:
-                    row.state, row.resolved_at = "resolved", at
-                    new.append(row)
-                    if row.incident_id is not None:
-                        s.add(IncidentEventRow(incident_id=row.incident_id, at=at, kind="alert_resolved",
-                                               message=f"cleared: {row.message}"))
-            for root, members in groups.items():
-                incident = next((i for i in recent if i.root == root), None)
-                for c in members:
-                    row = firing.get(c.key)
-                    if row is not None:
-                        row.last_seen_at, row.details = at, c.values
-                        if row.severity != c.severity:
-                            up = SEVERITY_ORDER[c.severity] > SEVERITY_ORDER[row.severity]
-                            if row.incident_id is not None:
-                                s.add(IncidentEventRow(incident_id=row.incident_id, at=at, kind="severity",
-                                                       message=f"{c.node} {c.sli}: {row.severity} -> {c.severity} "
-                                                               f"({c.rule})"))
-                            row.severity, row.rule, row.message = c.severity, c.rule, c.message
-                            if up:
-                                new.append(row)  # an escalation is news; a de-escalation is not
-                                parent = s.get(IncidentRow, row.incident_id) if row.incident_id else None
-                                if parent is not None and SEVERITY_ORDER[c.severity] > SEVERITY_ORDER[parent.severity]:
-                                    parent.severity = c.severity
-                        continue
-                    if incident is None:
-                        incident = self._open(s, root, c, at)
-                        recent.append(incident)
-                    row = AlertRow(alert_id=str(uuid.uuid4()), key=c.key, product=c.node, sli=c.sli,
-                                   severity=c.severity, rule=c.rule, state="firing", started_at=c.started_at,
-                                   fired_at=at, last_seen_at=at, message=c.message,
-                                   incident_id=incident.incident_id, details=c.values)
-                    s.add(row)
-                    new.append(row)
-                    incident.last_alert_at = at
-                    if c.started_at is not None and c.started_at < incident.started_at:
-                        incident.started_at = c.started_at
-                    if SEVERITY_ORDER[c.severity] > SEVERITY_ORDER[incident.severity]:
-                        incident.severity = c.severity
-                    s.add(IncidentEventRow(incident_id=incident.incident_id, at=at, kind="alert",
-                                           message=f"{c.severity} {c.node} {c.sli}: {c.message}"))
+        firing = {a.key: a for a in s.scalars(select(AlertRow).where(AlertRow.state == "firing"))}
+        keys = {c.key for c in conditions}
+        active = {a.incident_id for k, a in firing.items() if k in keys and a.incident_id is not None}
+        for incident in s.scalars(select(IncidentRow).where(IncidentRow.incident_id.in_(active))):
+            incident.last_alert_at = at  # still firing: the incident is still going on
+        s.flush()
+        recent = list(s.scalars(select(IncidentRow).where(IncidentRow.state.in_(OPEN),
+                                                          IncidentRow.last_alert_at >= at - self.window)))
+        groups = group(self.project, conditions, {i.root for i in recent})
+        for key, row in firing.items():
+            if key not in keys:
+                row.state, row.resolved_at = "resolved", at
+                new.append(row)
+                if row.incident_id is not None:
+                    s.add(IncidentEventRow(incident_id=row.incident_id, at=at, kind="alert_resolved",
+                                           message=f"cleared: {row.message}"))
+        for root, members in groups.items():
+            incident = next((i for i in recent if i.root == root), None)
+            for c in members:
+                row = firing.get(c.key)
+                if row is not None:
+                    row.last_seen_at, row.details = at, c.values
+                    if row.severity != c.severity:
+                        up = SEVERITY_ORDER[c.severity] > SEVERITY_ORDER[row.severity]
+                        if row.incident_id is not None:
+                            s.add(IncidentEventRow(incident_id=row.incident_id, at=at, kind="severity",
+                                                   message=f"{c.node} {c.sli}: {row.severity} -> {c.severity} "
+                                                           f"({c.rule})"))
+                        row.severity, row.rule, row.message = c.severity, c.rule, c.message
+                        if up:
+                            new.append(row)  # an escalation is news; a de-escalation is not
+                            parent = s.get(IncidentRow, row.incident_id) if row.incident_id else None
+                            if parent is not None and SEVERITY_ORDER[c.severity] > SEVERITY_ORDER[parent.severity]:
+                                parent.severity = c.severity
+                    continue
+                if incident is None:
+                    incident = self._open(s, root, c, at)
+                    recent.append(incident)
+                row = AlertRow(alert_id=str(uuid.uuid4()), key=c.key, product=c.node, sli=c.sli,
+                               severity=c.severity, rule=c.rule, state="firing", started_at=c.started_at,
+                               fired_at=at, last_seen_at=at, message=c.message,
+                               incident_id=incident.incident_id, details=c.values)
+                s.add(row)
+                new.append(row)
+                incident.last_alert_at = at
+                if c.started_at is not None and c.started_at < incident.started_at:
+                    incident.started_at = c.started_at
+                if SEVERITY_ORDER[c.severity] > SEVERITY_ORDER[incident.severity]:
+                    incident.severity = c.severity
+                s.add(IncidentEventRow(incident_id=incident.incident_id, at=at, kind="alert",
+                                       message=f"{c.severity} {c.node} {c.sli}: {c.message}"))
         return new
 
     def _open(self, s: Session, root: str, c: Condition, at: datetime) -> IncidentRow:
@@ -142,6 +165,14 @@ class IncidentStore:
             if row.state == "resolved":
                 raise HeadwaterError(f"incident {incident_id} is already resolved",
                                      fix="open a new one by letting the alert fire again")
+            # not before it was opened (a resolution before then would make MTTR shorter than
+            # MTTD, or negative), and a resolution not before its acknowledgement
+            floor = max(t for t in (row.detected_at, row.acknowledged_at) if t is not None)
+            if at < floor:
+                what = "opened" if floor == row.detected_at else "acknowledged"
+                raise HeadwaterError(f"incident {incident_id} cannot be {state} at {at.isoformat()}: it was "
+                                     f"{what} at {floor.isoformat()}",
+                                     fix=f"give --at {floor.isoformat()} or later, or leave --at out for now")
             if state == "acknowledged":
                 if row.state == "acknowledged":
                     raise HeadwaterError(f"incident {incident_id} is already acknowledged",
@@ -166,6 +197,8 @@ class IncidentStore:
         return _incident(row, alerts, events)
 
     def list(self, state: str | None = None) -> list[Incident]:
+        if state is not None and state not in STATES:
+            raise HeadwaterError(f"unknown incident state {state!r}", fix=f"use one of: {', '.join(STATES)}")
         with self._session() as s:
             q = select(IncidentRow.incident_id).order_by(IncidentRow.incident_id.desc())
             if state:

@@ -14,8 +14,8 @@ HELP = {
     "headwater_error_budget_remaining": "Share of the error budget left in the compliance window (negative: overspent).",
     "headwater_burn_rate": "Error ratio over the window divided by the error budget.",
     "headwater_freshness_objective_seconds": "Maximum age of the data the product promises.",
-    "headwater_alerts_firing": "Alerts firing now, by severity.",
-    "headwater_incidents_open": "Incidents open or acknowledged.",
+    "headwater_alerts_firing": "Alerts firing at the evaluation time, by severity (their latest severity).",
+    "headwater_incidents_open": "Incidents open or acknowledged at the evaluation time.",
     "headwater_source_late": "1 when a source has not landed since its expected arrival.",
 }
 
@@ -40,12 +40,17 @@ def exposition(service, at: datetime) -> str:
             for window, rate in result.burn.items():
                 if rate is not None:
                     samples.append(("headwater_burn_rate", {**labels, "window": window}, rate))
-    firing = service.alerts("firing")
+    # as recorded by the evaluation loop: fired by ``at`` and not cleared (or resolved) by then
+    firing = [a for a in service.incidents_store.alerts() if _during(a.fired_at, a.resolved_at, at)]
     for severity in ("page", "ticket"):
         samples.append(("headwater_alerts_firing", {"severity": severity},
-                        float(sum(a["severity"] == severity for a in firing))))
+                        float(sum(a.severity == severity for a in firing))))
     samples.append(("headwater_incidents_open", {},
-                    float(sum(i.state != "resolved" for i in service.incidents()))))
+                    float(sum(_during(i.detected_at, i.resolved_at, at) for i in service.incidents()))))
     for arrival in service.source_arrivals(at):
         samples.append(("headwater_source_late", {"source": arrival.source}, 1.0 if arrival.late else 0.0))
     return render(samples, HELP)
+
+
+def _during(start: datetime, end: datetime | None, at: datetime) -> bool:
+    return start <= at and (end is None or end > at)

@@ -63,10 +63,11 @@ class Evaluation:
     firing: list[dict] = field(default_factory=list)
     open_incidents: list[dict] = field(default_factory=list)
     delivery_errors: list[str] = field(default_factory=list)
+    recorded: bool = True  # False: a preview, nothing was stored or sent
 
     def to_dict(self) -> dict:
-        return {"at": self.at.isoformat(), "fired": self.fired, "resolved": self.resolved,
-                "firing": self.firing, "open_incidents": self.open_incidents,
+        return {"at": self.at.isoformat(), "recorded": self.recorded, "fired": self.fired,
+                "resolved": self.resolved, "firing": self.firing, "open_incidents": self.open_incidents,
                 "delivery_errors": self.delivery_errors}
 
 
@@ -190,12 +191,23 @@ class ObserveService:
                                      arrival.to_dict()))
         return out
 
-    def evaluate(self, at: datetime | None = None, notify: bool = True, sinks=None) -> Evaluation:
-        """Compute what fires now, record alerts and incidents, and send new ones to the sinks."""
+    def evaluate(self, at: datetime | None = None, notify: bool = True, sinks=None,
+                 record: bool = True) -> Evaluation:
+        """Compute what fires now, record alerts and incidents, and send new ones to the sinks.
+
+        ``record=False`` is a preview: the same result, with nothing stored and nothing sent, so
+        the next evaluation still reports the new alerts and delivers them. ``notify=False``
+        alone records without sending: those alerts are never delivered later."""
         from headwater.observe.incidents import alert_dict
         from headwater.observe.notify import deliver
 
         at = self.now(at)
+        if not record:
+            changed, firing = self.incidents_store.preview(self.conditions(at), at)
+            return Evaluation(at, fired=[a for a in changed if a["state"] == "firing"],
+                              resolved=[a for a in changed if a["state"] != "firing"], firing=firing,
+                              open_incidents=[i.to_dict() for i in self.incidents() if i.state != "resolved"],
+                              recorded=False)
         changed = self.incidents_store.record(self.conditions(at), at)
         result = Evaluation(at)
         for row in changed:
@@ -251,13 +263,26 @@ class ObserveService:
         with Session(self.platform.ledger.engine) as s:
             return set(s.scalars(select(OutlierRow.ref)))
 
-    def mark_outlier(self, step_id: str, reason: str) -> None:
-        """Keep a run out of every baseline (a backfill, a sale day)."""
+    def mark_outlier(self, step_id: str, reason: str, product: str | None = None) -> None:
+        """Keep a run out of every baseline (a backfill, a sale day). With ``product``, the step
+        must be one of that product's runs; nothing is stored unless every check passes."""
         from sqlalchemy.orm import Session
 
+        from headwater.errors import HeadwaterError, NotFoundError
         from headwater.observe.models import OutlierRow
 
-        self.platform.ledger.step(step_id)
+        name = self.project.product(product).name if product is not None else None
+        where = name or "PRODUCT"
+        try:
+            step = self.platform.ledger.step(step_id)
+        except NotFoundError:
+            raise NotFoundError(f"no step {step_id!r} in the ledger",
+                                fix=f"give the step id of a run of {where}: the 'ref' of a score in "
+                                    f"'headwater anomalies {where} --days 30 --json'") from None
+        if name is not None and step.product != name:
+            raise HeadwaterError(f"step {step_id} is a run of {step.product}, not of {name}",
+                                 fix=f"exclude it from {step.product}: headwater anomalies {step.product} "
+                                     f"--exclude {step_id}, or give a step of {name}")
         with Session(self.platform.ledger.engine) as s, s.begin():
             s.merge(OutlierRow(ref=step_id, reason=reason, created_at=self.now()))
 

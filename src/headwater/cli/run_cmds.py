@@ -96,7 +96,7 @@ def status(project: ProjectOpt = None, json: JsonOpt = False) -> None:
                            "snapshot", "error"], rows))
 
 
-def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+def runs(limit: Annotated[int, typer.Option(min=1, help="How many runs.")] = 20,
          project: ProjectOpt = None, json: JsonOpt = False) -> None:
     """Recent runs from the ledger, with their steps' totals."""
     hw = platform(project)

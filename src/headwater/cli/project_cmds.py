@@ -44,8 +44,11 @@ def init(
     if json:
         print_json(summary)
         return
-    console().print(f"created {directory} ({example}, scale {scale:g})\n"
-                    f"next: cd {directory} && headwater validate && headwater run")
+    out = console()
+    out.print(f"created {directory} ({example}, scale {scale:g})", highlight=False)
+    for note in summary.get("notes") or []:
+        out.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"next: cd {directory} && headwater validate && headwater run", highlight=False)
 
 
 def validate(project: ProjectOpt = None, json: JsonOpt = False) -> None:

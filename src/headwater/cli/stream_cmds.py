@@ -11,8 +11,6 @@ import typer
 
 from headwater.cli.output import JsonOpt, ProjectOpt, console, platform, print_json, table
 
-CHUNK_LINES = 10_000
-
 
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
@@ -29,40 +27,38 @@ def ingest(
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Append JSON-lines events to a product's durable inbox (fsynced before this returns)."""
+    """Append JSON-lines events to a product's durable inbox (fsynced before this returns).
+
+    All or nothing: every line is checked first, and a bad line (named by its number) appends
+    nothing, so the fixed file can simply be ingested again."""
     from headwater.errors import HeadwaterError
 
     hw = platform(project)
     inbox = hw.streaming.inbox(product)
-    stream = sys.stdin.buffer if file == "-" else None
-    if stream is None and not Path(file).is_file():
+    if file != "-" and not Path(file).is_file():
         raise HeadwaterError(f"no file {file!r}", fix="give a JSON lines file, or - to read standard input")
-    records, first, end = 0, None, None
-    with (stream if stream is not None else open(file, "rb")) as fh:
-        lines: list[bytes] = []
-        for line in fh:
-            if line.strip():
-                lines.append(line)
-            if len(lines) >= CHUNK_LINES:
-                done = inbox.append(b"".join(lines))
-                records, first, end = records + done.records, first if first is not None else done.first_offset, done.end_offset
-                lines = []
-        if lines:
-            done = inbox.append(b"".join(lines))
-            records, first, end = records + done.records, first if first is not None else done.first_offset, done.end_offset
+    # every line is checked before anything is appended: a bad line appends nothing
+    if file == "-":
+        done = inbox.append_stream(sys.stdin.buffer, where="standard input")
+    else:
+        with open(file, "rb") as fh:
+            done = inbox.append_stream(fh, where=file)
+    records, first, end = done.records, done.first_offset, done.end_offset
     out = {"product": product, "records": records, "first_offset": first, "end_offset": end,
            "backlog_bytes": inbox.backlog_bytes()}
     if json:
         print_json(out)
     else:
-        console().print(f"{records:,} events appended to the inbox of {product} "
+        console().print(f"{_n(records, 'event')} appended to the inbox of {product} "
                         f"(backlog {out['backlog_bytes']:,} bytes)")
 
 
 def run(
     product: Annotated[str, typer.Argument(help="Streaming product to consume.")],
-    until_idle: Annotated[float | None, typer.Option("--until-idle", help="Stop after this many seconds without events.")] = None,
-    max_events: Annotated[int | None, typer.Option("--max-events", help="Stop after this many events.")] = None,
+    until_idle: Annotated[float | None, typer.Option(
+        "--until-idle", min=0, help="Stop after this many seconds without events.")] = None,
+    max_events: Annotated[int | None, typer.Option(
+        "--max-events", min=1, help="Stop after this many events (at least 1).")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -90,8 +86,8 @@ def run(
     else:
         s = result.stats
         mark = "[green]ok[/]" if result.status == "success" else "[red]FAILED[/]"
-        console().print(f"{mark} {product}: {s['rows_in']:,} events in {s['batches']:,} micro-batches, "
-                        f"{s['written']:,} written, {s['duplicates']:,} duplicates, {s['late']:,} late, "
+        console().print(f"{mark} {product}: {_n(s['rows_in'], 'event')} in {_n(s['batches'], 'micro-batch')}, "
+                        f"{s['written']:,} written, {_n(s['duplicates'], 'duplicate')}, {s['late']:,} late, "
                         f"{s['events_per_second']:,.0f} events/s; watermark {s['watermark'] or '-'}")
         if result.error:
             console(stderr=True).print(f"Error: {result.error}" + (f"\n  fix: {result.fix}" if result.fix else ""),
@@ -120,3 +116,8 @@ def status(
                     f"{r.events_per_second:,.0f}/s" if r.events_per_second is not None else "", r.last_step or ""])
     console().print(table("streams", ["product", "source", "watermark", "lag", "events", "late",
                                       "duplicates", "throughput", "last step"], out))
+
+
+def _n(count: int, noun: str) -> str:
+    """'1 event', '2 events', '1 micro-batch', '3 micro-batches'."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}{'es' if noun.endswith('ch') else 's'}"

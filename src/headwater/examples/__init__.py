@@ -32,15 +32,19 @@ class ScaffoldResult:
     files: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     planted: dict[str, int] = field(default_factory=dict)
+    derived: dict[str, int] = field(default_factory=dict)  # e.g. cdc/orders.jsonl -> its lines
+    notes: list[str] = field(default_factory=list)  # what was left out, and how to write it
 
     def to_dict(self) -> dict:
         return {"example": self.example, "target": str(self.target), "files": self.files,
-                "rows": self.rows, "planted": self.planted}
+                "rows": self.rows, "planted": self.planted, "derived": self.derived,
+                "notes": self.notes}
 
 
 def scaffold(example: str, target: str | os.PathLike, scale: float = 1.0, seed: int = 7,
              end_date: date | None = None) -> ScaffoldResult:
-    """Copy the example's template project into ``target`` and generate its raw data.
+    """Copy the example's template project into ``target`` and generate its raw data (and the
+    files derived from it, such as the CDC products' Debezium change logs).
 
     ``target`` must not exist or be an empty folder. The data is the same for the same
     (scale, seed, end_date); ``end_date`` defaults to today (UTC) and the data covers the 90 days
@@ -62,6 +66,9 @@ def scaffold(example: str, target: str | os.PathLike, scale: float = 1.0, seed: 
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         generator = importlib.import_module(f"headwater.examples.{example}.generate")
         rows = generator.generate(target / DATA_DIR, scale=scale, seed=seed, end_date=end_date)
+        # files the project reads outside data/ (the CDC products' change logs), when it has any
+        derive = getattr(generator, "write_derived", None)
+        derived, notes = derive(target, rows, seed=seed) if derive is not None else ({}, [])
     except BaseException:
         # Leave nothing half-written behind: a second attempt should find the folder as it was.
         _undo(target, created)
@@ -71,6 +78,7 @@ def scaffold(example: str, target: str | os.PathLike, scale: float = 1.0, seed: 
     return ScaffoldResult(
         example=example, target=target, files=files, rows=rows,
         planted={kind: section["count"] for kind, section in truth["planted"].items()},
+        derived=derived, notes=notes,
     )
 
 

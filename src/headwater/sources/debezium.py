@@ -18,6 +18,7 @@ position (PostgreSQL LSN, MySQL binlog file/pos, SQL Server change LSN, Oracle S
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -68,6 +69,15 @@ def _table_of(payload: dict) -> str | None:
     return f"{ns}.{table}" if ns else table
 
 
+def _flat_table_of(row: dict) -> str | None:
+    """The table of a flattened row, when ExtractNewRecordState added it (``add.fields``)."""
+    table = row.get("__table") or row.get("__source_table")
+    if not isinstance(table, str):
+        return None
+    ns = row.get("__schema") or row.get("__source_schema") or row.get("__db") or row.get("__source_db")
+    return f"{ns}.{table}" if isinstance(ns, str) and ns else table
+
+
 def decode(obj: Any, offset: int, primary_key: list[str], *, table: str | None = None,
            key: Any = None) -> Change | Skipped:
     """One decoded JSON event -> a Change, or the reason it changes nothing."""
@@ -90,12 +100,13 @@ def decode(obj: Any, offset: int, primary_key: list[str], *, table: str | None =
     if "ddl" in obj or "tableChanges" in obj:
         return Skipped("schema change event (columns are evolved from the rows)")
     pos = position_of(offset)
-    if "op" not in obj or ("before" not in obj and "after" not in obj):
-        return _flattened(obj, pos, primary_key, schema)
+    flat = "op" not in obj or ("before" not in obj and "after" not in obj)
     if table is not None:
-        found = _table_of(obj)
+        found = _flat_table_of(obj) if flat else _table_of(obj)
         if found is not None and found != table and found.split(".")[-1] != table.split(".")[-1]:
             return Skipped(f"other table {found}")
+    if flat:
+        return _flattened(obj, pos, primary_key, schema)
     op = obj["op"]
     types = envelope_row_schema(schema) if isinstance(schema, dict) else None
     before, after = convert(_doc(obj.get("before")), types), convert(_doc(obj.get("after")), types)
@@ -164,9 +175,11 @@ class DebeziumFileSource:
 
     def __init__(self, path: str | Path, primary_key: list[str], table: str | None = None, **_: Any) -> None:
         self.path = Path(path)
-        if not self.path.exists():
-            raise HeadwaterError(f"no Debezium change log at {self.path}",
-                                 fix="check cdc.source.url (a path to a .jsonl file)")
+        if not self.path.is_file():
+            what = "a folder" if self.path.is_dir() else "no file"
+            raise HeadwaterError(f"no Debezium change log at {self.path} ({what} there)",
+                                 fix="check cdc.source.url, or the file given to 'headwater cdc replay' "
+                                     "(a .jsonl file of Debezium events, relative to the project)")
         self.primary_key = primary_key
         self.table = table
         self._after = -1
@@ -174,19 +187,49 @@ class DebeziumFileSource:
         self._pending: tuple[int, Any] | None = None
         self.skipped: dict[str, int] = {}
         self.last_source_position: dict[str, Any] = {}
-        self._total: int | None = None
 
-    def _iter(self) -> Iterator[tuple[int, Any]]:
-        with open(self.path, encoding="utf-8") as fh:
-            first = fh.read(1)
-            fh.seek(0)
-            if first == "[":
-                for i, obj in enumerate(json.load(fh)):
-                    yield i, obj
-                return
-            for i, line in enumerate(fh):
-                if line.strip():
-                    yield i, loads(line)
+    def _bad(self, line: int, why: str) -> HeadwaterError:
+        return HeadwaterError(f"{self.path}, line {line}: {why}",
+                              fix="a Debezium change log holds one JSON event per line (or one JSON "
+                                  "array of events): fix or remove that line and run again; the "
+                                  "mirror keeps what was committed before, and the run continues "
+                                  "from there")
+
+    def _lines(self, after: int = -1) -> Iterator[tuple[int, str]]:
+        """(offset, text) of each non-blank line after offset ``after``; offset = line number - 1."""
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                for i, line in enumerate(fh):
+                    if i > after and line.strip():
+                        yield i, line
+        except UnicodeDecodeError as exc:
+            raise HeadwaterError(f"{self.path} is not UTF-8 text ({exc.reason}): not a Debezium "
+                                 "change log", fix="give a Debezium JSON lines file") from None
+
+    def _is_array(self) -> bool:
+        with open(self.path, "rb") as fh:
+            return fh.read(4096).lstrip().startswith(b"[")
+
+    def _iter(self, after: int = -1) -> Iterator[tuple[int, Any]]:
+        """(offset, event) after offset ``after``; lines before it are not parsed."""
+        if self._is_array():
+            try:
+                with open(self.path, encoding="utf-8") as fh:
+                    events = json.load(fh)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                line = getattr(exc, "lineno", None)
+                raise self._bad(line or 1, f"not a JSON array of events: {exc}") from None
+            yield from ((i, e) for i, e in enumerate(events) if i > after)
+            return
+        for i, line in self._lines(after):
+            try:
+                obj = loads(line)
+            except json.JSONDecodeError as exc:
+                raise self._bad(i + 1, f"not JSON ({exc.msg} at column {exc.colno}): "
+                                       f"{line.strip()[:80]!r}") from None
+            if obj is not None and not isinstance(obj, dict):
+                raise self._bad(i + 1, f"a JSON {type(obj).__name__}, not an event object")
+            yield i, obj
 
     def seek(self, positions: dict[str, str]) -> None:
         self._after = int(positions.get("0", -1))
@@ -197,7 +240,7 @@ class DebeziumFileSource:
             out, self._pending = self._pending, None
             return out
         if self._events is None:
-            self._events = (e for e in self._iter() if e[0] > self._after)
+            self._events = self._iter(self._after)
         return next(self._events, None)
 
     def read(self, max_records: int, timeout_seconds: float = 0.0) -> Batch:
@@ -208,6 +251,7 @@ class DebeziumFileSource:
         while True:
             item = self._next()
             if item is None:
+                self._events = None  # at the end: the next read looks again (the log may grow)
                 break
             offset, obj = item
             event = decode(obj, offset, self.primary_key, table=self.table)
@@ -215,7 +259,7 @@ class DebeziumFileSource:
             if len(batch) >= max_records and (tx is None or tx != last_tx):
                 self._pending = item
                 break
-            last = offset
+            last = self._after = offset
             if isinstance(event, Skipped):
                 self.skipped[event.reason] = self.skipped.get(event.reason, 0) + 1
                 continue
@@ -223,18 +267,30 @@ class DebeziumFileSource:
             self.last_source_position = source_position(payload or {})
             batch.records.append(Record(event, event.position))
             last_tx = tx
-        if last is not None:
+        if batch.records:
             batch.positions = {"0": str(last)}
+        elif last is None and timeout_seconds > 0:
+            time.sleep(timeout_seconds)  # nothing new: wait as a broker would, without spinning
+        # only skipped events (another table's, transaction markers) at the end of the log: no
+        # positions, so the lane commits nothing for them (a replayed file of another table
+        # leaves the mirror as it was); a later run reads and skips them again
         return batch
 
     def commit(self, positions: dict[str, str]) -> None:
         """A file needs no acknowledgement: the position lives in the mirror's snapshot."""
 
     def lag(self) -> dict[str, Any]:
-        if self._total is None:
-            self._total = sum(1 for _ in self._iter())
-        return {"0": {"records": max(0, self._total - 1 - self._after)}}
+        """Events after the position, and the commit time of the oldest change of this table
+        among them (None when none is pending)."""
+        # counted without parsing: a change log can be large
+        pending = sum(1 for _ in (self._iter if self._is_array() else self._lines)(self._after))
+        oldest = None
+        for offset, obj in self._iter(self._after):
+            event = decode(obj, offset, self.primary_key, table=self.table)
+            if isinstance(event, Change) and event.commit_ts is not None:
+                oldest = event.commit_ts
+                break
+        return {"0": {"records": pending, "oldest_commit_ts": oldest}}
 
     def close(self) -> None:
         self._events = None
-

@@ -9,7 +9,10 @@ Layout of ``<state>/inbox/<product>/``::
 A record's position is the global byte offset just after its line, so "continue after P" is
 "read from byte P". Writers append whole lines with one write and an fsync before they return
 (the HTTP endpoint answers 202 only then); a torn tail left by a killed writer is cut back to the
-last newline by the next writer, and readers never see a line without its newline. The bound is
+last newline by the next writer, and readers never see a line without its newline. A payload of
+more than ``STAGE_BYTES`` (a large file given to ``headwater ingest``) is checked line by line
+while it is written to a staging file, which is then renamed into place as a segment of its own:
+all of it or nothing, without holding it in memory. The bound is
 on unacknowledged bytes: an append that would exceed it raises ``InboxFull`` (backpressure, 429),
 never buffers. Segments wholly below the committed offset are deleted on commit.
 """
@@ -24,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from headwater.errors import HeadwaterError, TransientError
 from headwater.sources.base import Batch, Record
@@ -32,6 +35,8 @@ from headwater.sources.base import Batch, Record
 PARTITION = "0"
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+CHECK_BYTES = 4 * 1024 * 1024   # append_stream checks lines this many bytes at a time
+STAGE_BYTES = 16 * 1024 * 1024  # ... and stages a payload larger than this in its own segment
 
 
 class InboxFull(TransientError):
@@ -77,21 +82,29 @@ def encode_payload(payload: bytes | str | Iterable[dict]) -> tuple[bytes, int]:
     return data.encode(), len(items)
 
 
-def _checked_lines(data: bytes) -> tuple[bytes, int]:
-    lines = [line for line in data.split(b"\n") if line.strip()]
+def _checked_lines(data: bytes, first_line: int = 1, where: str = "the payload") -> tuple[bytes, int]:
+    """``data`` as JSON lines (blank lines and CRs dropped) and their count, or BadPayload naming
+    the line (counted from ``first_line``, blank lines included) of ``where``."""
+    lines = [line.rstrip(b"\r") for line in data.split(b"\n")]
+    kept = [line for line in lines if line.strip()]
+    out = b"\n".join(kept) + b"\n" if kept else b""
     if _arrow_accepts(data):  # the C++ reader parsed every line as an object: no need to look
-        return b"\n".join(line.rstrip(b"\r") for line in lines) + b"\n" if lines else b"", len(lines)
+        return out, len(kept)
     loads = json.loads
+    nothing = "nothing was appended"
     for i, line in enumerate(lines):
+        if not line.strip():
+            continue
         try:
-            ok = line.lstrip().startswith(b"{") and isinstance(loads(line), dict)
+            ok = isinstance(loads(line), dict)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadPayload(f"line {i + 1} of the payload is not JSON: {exc}",
-                             fix="send one JSON object per line, or one JSON array of objects") from None
+            raise BadPayload(f"line {first_line + i} of {where} is not JSON: {exc}",
+                             fix=f"send one JSON object per line, or one JSON array of objects ({nothing})"
+                             ) from None
         if not ok:
-            raise BadPayload(f"line {i + 1} of the payload is not a JSON object",
-                             fix="each event must be a JSON object")
-    return b"\n".join(line.rstrip(b"\r") for line in lines) + b"\n" if lines else b"", len(lines)
+            raise BadPayload(f"line {first_line + i} of {where} is not a JSON object",
+                             fix=f"each event must be a JSON object ({nothing})")
+    return out, len(kept)
 
 
 def _arrow_accepts(data: bytes) -> bool:
@@ -150,17 +163,57 @@ class Inbox:
     def append(self, payload: bytes | str | Iterable[dict]) -> Appended:
         """Append the events durably (fsync) or raise InboxFull / BadPayload; all or nothing."""
         data, count = encode_payload(payload)
+        return self._write(data, count)
+
+    def append_stream(self, stream: BinaryIO, where: str = "the payload") -> Appended:
+        """Append the JSON lines read from ``stream`` (a file, standard input), all or nothing.
+
+        Every line is checked before anything is appended: a bad one raises BadPayload naming its
+        line in ``where``, and the inbox is unchanged. Up to ``STAGE_BYTES`` the lines are appended
+        like ``append``; a larger payload is written to a staging file and renamed into place as
+        a segment of its own under the lock, so it is never held in memory and readers see all of
+        it or none of it, even if this process is killed. A JSON array is read whole.
+        """
+        stage = _Stage(self.dir, self.max_bytes, where)
+        chunk: list[bytes] = []
+        size, first_line = 0, 1
+        try:
+            for line in stream:
+                if not stage.records and not chunk and line.lstrip().startswith(b"["):
+                    return self.append(line + stream.read())  # an array is parsed whole
+                if not line.strip() and not chunk:
+                    first_line += 1
+                    continue
+                chunk.append(line)
+                size += len(line)
+                if size >= CHECK_BYTES:
+                    stage.add(*_checked_lines(b"".join(chunk), first_line, where))
+                    first_line, chunk, size = first_line + len(chunk), [], 0
+            if chunk:
+                stage.add(*_checked_lines(b"".join(chunk), first_line, where))
+            if not stage.records:
+                return Appended(0, self.end(), self.end())
+            if stage.path is None:
+                return self._write(b"".join(stage.parts), stage.records)
+            return self._adopt(stage)
+        finally:
+            stage.discard()
+
+    def _room(self, end: int, adding: int) -> None:
+        backlog = end - self.committed()
+        if backlog + adding > self.max_bytes:
+            raise InboxFull(
+                f"the inbox of {self.dir.name!r} holds {backlog:,} unacknowledged bytes; "
+                f"{adding:,} more would pass its bound of {self.max_bytes:,}",
+                fix=f"run the consumer (headwater stream run {self.dir.name}) and retry later, "
+                    "or raise stream.source.options.max_bytes")
+
+    def _write(self, data: bytes, count: int) -> Appended:
         with self._locked():
             start, path = self._tail()
             size = path.stat().st_size if path.exists() else 0
             end = start + size
-            backlog = end - self.committed()
-            if backlog + len(data) > self.max_bytes:
-                raise InboxFull(
-                    f"the inbox of {self.dir.name!r} holds {backlog:,} unacknowledged bytes; "
-                    f"{len(data):,} more would pass its bound of {self.max_bytes:,}",
-                    fix=f"run the consumer (headwater stream run {self.dir.name}) and retry later, "
-                        "or raise stream.source.options.max_bytes")
+            self._room(end, len(data))
             if size >= self.segment_bytes:
                 start, path, end = end, self.dir / f"seg-{end:020d}.jsonl", end
             created = not path.exists()
@@ -175,6 +228,19 @@ class Inbox:
             if created:  # the new segment's name must survive a crash too
                 _fsync_dir(self.dir)
         return Appended(count, end, end + len(data))
+
+    def _adopt(self, stage: _Stage) -> Appended:
+        """Rename a staged, fsynced file into place as the segment after the current end."""
+        stage.close()
+        with self._locked():
+            start, path = self._tail()
+            end = start + (path.stat().st_size if path.exists() else 0)
+            self._room(end, stage.size)
+            # an empty tail segment has the same start: replacing it loses nothing
+            os.replace(stage.path, self.dir / f"seg-{end:020d}.jsonl")
+            stage.path = None
+            _fsync_dir(self.dir)
+        return Appended(stage.records, end, end + stage.size)
 
     def _tail(self) -> tuple[int, Path]:
         """The last segment, with a torn tail (a writer killed mid-line) cut to the last newline."""
@@ -229,6 +295,62 @@ class Inbox:
             for (start, path), (next_start, _) in zip(segments, segments[1:]):
                 if next_start <= offset:
                     path.unlink(missing_ok=True)
+
+
+class _Stage:
+    """Checked lines of one ``append_stream``: in memory up to STAGE_BYTES, then in a staging
+    file ``stage-<pid>-<n>.tmp`` of the inbox folder (left-overs of killed writers are removed)."""
+
+    def __init__(self, directory: Path, max_bytes: int, where: str) -> None:
+        self.dir, self.max_bytes, self.where = directory, max_bytes, where
+        self.parts: list[bytes] = []
+        self.size = self.records = 0
+        self.path: Path | None = None
+        self._fh = None
+
+    def add(self, data: bytes, records: int) -> None:
+        self.size += len(data)
+        self.records += records
+        if self.size > self.max_bytes:  # could never fit, whatever the consumer does
+            raise InboxFull(f"{self.where} holds more than the inbox bound of {self.max_bytes:,} "
+                            f"bytes (nothing was appended)",
+                            fix="split it into smaller files, or raise stream.source.options.max_bytes")
+        if self._fh is None and self.size <= STAGE_BYTES:
+            self.parts.append(data)
+            return
+        if self._fh is None:
+            _sweep_stages(self.dir)
+            self.path = self.dir / f"stage-{os.getpid()}-{time.monotonic_ns()}.tmp"
+            self._fh = open(self.path, "wb")  # noqa: SIM115 - open across add() calls, closed by close()/discard()
+            self._fh.writelines(self.parts)
+            self.parts = []
+        self._fh.write(data)
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
+
+    def discard(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+
+def _sweep_stages(directory: Path) -> None:
+    """Remove staging files of ingest processes that no longer run."""
+    for path in directory.glob("stage-*.tmp"):
+        try:
+            os.kill(int(path.name.split("-")[1]), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except (ValueError, IndexError, PermissionError):
+            continue
 
 
 def _complete_size(path: Path) -> int:

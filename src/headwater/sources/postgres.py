@@ -53,6 +53,7 @@ def _translate(exc: Exception, doing: str) -> HeadwaterError:
 
 class PostgresSource:
     KIND = "postgres"
+    SUPPORTS_RESNAPSHOT = True  # a new slot and a new initial snapshot replace the mirror
 
     def __init__(self, url: str | None, table: str, slot: str, primary_key: list[str],
                  clock: Clock = SYSTEM_CLOCK, poll_seconds: float = 0.2, **_: Any) -> None:
@@ -288,8 +289,8 @@ class PostgresSource:
             if out["bytes"] else []
         stamps = [loads(d).get("timestamp") for _, _, d in first]
         stamps = [s for s in stamps if s]
-        if stamps:
-            out["oldest_commit_ts"] = datetime.fromisoformat(stamps[0])
+        # None: nothing of this table is pending (the WAL behind may be other tables')
+        out["oldest_commit_ts"] = datetime.fromisoformat(stamps[0]) if stamps else None
         return {self.slot: out}
 
     def close(self) -> None:

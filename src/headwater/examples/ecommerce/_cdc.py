@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -51,24 +52,37 @@ def _field(f: pa.Field) -> dict:
     return {"type": kind.get(t, "string"), "optional": True, "field": f.name}
 
 
-def _value(v, t: pa.DataType):
-    if v is None:
-        return None
+def _encoder(t: pa.DataType):
+    """How a value of type ``t`` is written in Connect JSON (None: as it is)."""
     if pa.types.is_decimal(t):
-        unscaled = int(v.scaleb(t.scale))
-        size = max(1, (unscaled.bit_length() + 8) // 8)
-        return base64.b64encode(unscaled.to_bytes(size, "big", signed=True)).decode()
+        def decimal(v):
+            unscaled = int(v.scaleb(t.scale))
+            size = max(1, (unscaled.bit_length() + 8) // 8)
+            return base64.b64encode(unscaled.to_bytes(size, "big", signed=True)).decode()
+        return decimal
     if pa.types.is_timestamp(t):
-        return v.isoformat().replace("+00:00", "Z")
+        return lambda v: v.isoformat().replace("+00:00", "Z")
     if pa.types.is_date(t):
-        return (v - __import__("datetime").date(1970, 1, 1)).days
-    return v
+        epoch = date(1970, 1, 1)
+        return lambda v: (v - epoch).days
+    return None
+
+
+class _Lines:
+    """A sink for the log's lines: written to ``fh`` as they come (a large log is never held)."""
+
+    def __init__(self, fh) -> None:
+        self.fh, self.count = fh, 0
+
+    def append(self, line: str) -> None:
+        self.fh.write(line + "\n")
+        self.count += 1
 
 
 class _Log:
-    def __init__(self, name: str, schema: pa.Schema) -> None:
+    def __init__(self, name: str, schema: pa.Schema, lines: list[str] | _Lines | None = None) -> None:
         self.name = name
-        self.types = {f.name: f.type for f in schema}
+        self.encoders = {f.name: _encoder(f.type) for f in schema}
         row = {"type": "struct", "optional": True, "fields": [_field(f) for f in schema],
                "name": f"shop.public.{name}.Value"}
         self.schema = {"type": "struct", "name": f"shop.public.{name}.Envelope", "optional": False,
@@ -77,13 +91,18 @@ class _Log:
                                    "fields": [], "name": "io.debezium.connector.postgresql.Source"},
                                   {"type": "string", "optional": False, "field": "op"},
                                   {"type": "int64", "optional": True, "field": "ts_ms"}]}
-        self.lines: list[str] = []
+        # the Connect converter repeats the schema on every line: serialise it once
+        self.prefix = '{"schema":' + json.dumps(self.schema, separators=(",", ":")) + ',"payload":'
+        self.lines = [] if lines is None else lines
         self.lsn = 100_000_000
         self.tx = 5000
         self.clock = 0
 
     def _encode(self, row: dict | None) -> dict | None:
-        return None if row is None else {k: _value(v, self.types[k]) for k, v in row.items()}
+        if row is None:
+            return None
+        enc = self.encoders
+        return {k: v if v is None or enc[k] is None else enc[k](v) for k, v in row.items()}
 
     def event(self, op: str, before: dict | None, after: dict | None, tx: dict | None) -> None:
         self.lsn += 64
@@ -98,7 +117,7 @@ class _Log:
                                                            "data_collection_order": tx["n"]}}
         if tx is not None:
             tx["n"] += 1
-        self.lines.append(json.dumps({"schema": self.schema, "payload": payload}, separators=(",", ":")))
+        self.lines.append(self.prefix + json.dumps(payload, separators=(",", ":")) + "}")
 
     def transaction(self, events: list[tuple[str, dict | None, dict | None]]) -> None:
         self.tx += 1
@@ -112,11 +131,12 @@ class _Log:
                                                             "event_count": len(events)}]}))
 
 
-def change_log(name: str, table: pa.Table, key: str, seed: int) -> list[str]:
-    """The Debezium events whose replay gives exactly ``table``."""
+def change_log(name: str, table: pa.Table, key: str, seed: int, lines=None) -> list[str]:
+    """The Debezium events whose replay gives exactly ``table`` (appended to ``lines``, a list
+    or a file sink, and returned)."""
     rng = np.random.default_rng([seed, len(name)])
     rows = sorted(table.to_pylist(), key=lambda r: r[key])
-    log = _Log(name, table.schema)
+    log = _Log(name, table.schema, lines)
     split = int(len(rows) * 0.6)
     for row in rows[:split]:
         log.event("r", None, row, None)
@@ -162,9 +182,9 @@ def write_change_logs(data_dir: Path, out_dir: Path, seed: int = 7) -> dict[str,
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {}
     for name, file, key in TABLES:
-        lines = change_log(name, _read(Path(data_dir) / file), key, seed)
-        (out_dir / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        counts[f"{name}.jsonl"] = len(lines)
+        with open(out_dir / f"{name}.jsonl", "w", encoding="utf-8") as fh:
+            sink = change_log(name, _read(Path(data_dir) / file), key, seed, lines=_Lines(fh))
+        counts[f"{name}.jsonl"] = sink.count
     return counts
 
 

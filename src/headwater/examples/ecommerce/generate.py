@@ -102,6 +102,27 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 7,
     return {name: rows[name] for name in FILES}
 
 
+# The change logs carry the Connect schema on every line (~1.4 KB an event, ~4 KB per order at
+# scale 1): past this many orders init leaves them to the command below.
+CDC_LOG_MAX_ORDERS = 150_000
+CDC_LOG_COMMAND = "python -m headwater.examples.ecommerce._cdc data cdc"
+
+
+def write_derived(target: Path, rows: dict[str, int], seed: int = 7) -> tuple[dict[str, int], list[str]]:
+    """Write the files the project reads outside ``data/``, derived from the raw files: the
+    Debezium change logs of the CDC products (``cdc/*.jsonl``). Returns the lines per file
+    written, and notes for the user (what was left out, and the command that writes it)."""
+    from headwater.examples.ecommerce._cdc import write_change_logs
+
+    if rows.get("orders.parquet", 0) > CDC_LOG_MAX_ORDERS:
+        note = (f"the CDC products' change logs (cdc/*.jsonl) were not written at this scale "
+                f"(more than {CDC_LOG_MAX_ORDERS:,} orders; several GB): to mirror orders_cdc, "
+                f"payments_cdc and returns_cdc, run '{CDC_LOG_COMMAND}' in the project folder")
+        return {}, [note]
+    logs = write_change_logs(Path(target) / "data", Path(target) / "cdc", seed=seed)
+    return {f"cdc/{name}": n for name, n in logs.items()}, []
+
+
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a convenience for humans
     """``python -m headwater.examples.ecommerce.generate OUT [SCALE] [SEED] [END_DATE]``."""
     import sys

@@ -97,6 +97,7 @@ class CdcLane:
         positions, self.last_change = ({}, None) if self.resnapshot else \
             committed(p.lakehouse, self.product.name, self.source_id)
         self.source.seek(positions)
+        result.position = dict(positions)  # where the mirror stands, even if nothing new is read
         idle_since = time.monotonic()
         try:
             while max_batches is None or result.batches < max_batches:

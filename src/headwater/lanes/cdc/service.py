@@ -85,8 +85,10 @@ class CdcService:
                 path = Path(str(path)[7:])
             if not path.is_absolute():
                 path = (Path.cwd() if file is not None else self.platform.root) / path
+            # a replayed file is matched against the product's table too: events of other tables
+            # are skipped (and counted), never applied to this mirror
             source = make_source("debezium", path=path, primary_key=product.primary_key,
-                                 table=spec.table if file is None else spec.options.get("match_table"),
+                                 table=spec.options.get("match_table") or spec.table,
                                  **{k: v for k, v in spec.options.items() if k != "match_table"})
             return source, f"debezium:{path.resolve()}"
         url = spec.url if source is not None else self._url(product)
@@ -101,7 +103,21 @@ class CdcService:
         """Mirror ``name`` from its source until idle for ``until_idle`` seconds (None: forever).
         ``file``: a Debezium log instead of the configured source; ``source``: a CdcSourceSpec."""
         product = self.product(name)
+        if max_batch < 1:
+            raise HeadwaterError(f"max_batch must be at least 1, got {max_batch}",
+                                 fix="pass --max-batch 1 or more (changes per commit; default 50000)")
+        if until_idle is not None and until_idle < 0:
+            raise HeadwaterError(f"until_idle must be 0 or more seconds, got {until_idle}",
+                                 fix="pass --until-idle 0 to stop as soon as nothing is pending")
         source, source_id = self.open_source(product, file, source)
+        if resnapshot and not getattr(source, "SUPPORTS_RESNAPSHOT", False):
+            source.close()
+            raise HeadwaterError(
+                f"--resnapshot applies to PostgreSQL sources (a new slot and initial snapshot); "
+                f"{name} reads {source_id}, which has no snapshot to take again",
+                fix=f"run without --resnapshot: 'headwater cdc run {name}' applies what the log holds "
+                    f"after the mirror's position, and 'headwater cdc replay FILE --product {name}' "
+                    "applies another log")
         try:
             lane = CdcLane(self.platform, product, source, source_id=source_id, max_batch=max_batch,
                            accept_schema_change=accept_schema_change, resnapshot=resnapshot)
@@ -147,16 +163,29 @@ class CdcService:
             "bytes" in v for v in lag.values()) else None
         status.lag_records = sum(v.get("records", 0) for v in lag.values()) if any(
             "records" in v for v in lag.values()) else None
-        oldest = min((v["oldest_commit_ts"] for v in lag.values() if v.get("oldest_commit_ts")),
-                     default=None)
-        now = self.platform.clock.now()
-        if oldest is not None:  # the oldest change not yet applied
-            status.lag_seconds = max(0.0, (now - oldest).total_seconds())
-        elif (status.lag_records or 0) > 0 and status.source_commit_ts is not None:
-            status.lag_seconds = max(0.0, (now - status.source_commit_ts).total_seconds())
-        else:  # nothing of this table pending (WAL of other tables or databases is not lag)
-            status.lag_seconds = 0.0
+        status.lag_seconds = _lag_seconds(lag, status.lag_records, status.lag_bytes,
+                                          status.source_commit_ts, self.platform.clock.now())
         return status
+
+
+def _lag_seconds(lag: dict[str, dict], records: int | None, nbytes: int | None,
+                 applied_ts: datetime | None, now: datetime) -> float | None:
+    """Now minus the commit time of the oldest change not yet applied.
+
+    A source that can tell reports ``oldest_commit_ts`` per partition (None: nothing of this
+    table pending, so WAL of other tables is not lag). Otherwise, with events pending, the time
+    since the last applied commit bounds it from above; with nothing known, it is unknown (None).
+    """
+    stamps = [v["oldest_commit_ts"] for v in lag.values() if v.get("oldest_commit_ts")]
+    if stamps:
+        return max(0.0, (now - min(stamps)).total_seconds())
+    if lag and all("oldest_commit_ts" in v for v in lag.values()):
+        return 0.0
+    if records is None and nbytes is None:
+        return None
+    if not (records or nbytes):
+        return 0.0
+    return max(0.0, (now - applied_ts).total_seconds()) if applied_ts is not None else None
 
 
 def _rate(steps) -> float | None:

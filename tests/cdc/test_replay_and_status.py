@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from headwater.cli import app
+from headwater.clock import FrozenClock
 from headwater.errors import HeadwaterError
 from tests.cdc.helpers import FLINK, cdc_project, mirror_rows
 
@@ -84,7 +85,7 @@ def test_status_lag_before_the_first_run_is_now_minus_the_oldest_pending_commit(
     log = _log(tmp_path / "log.jsonl", [{"status": "BEGIN", "id": "1"}, _event("payments", 9, seconds=5),
                                         _event("products", 1, seconds=10), _event("products", 2, seconds=20)])
     platform = cdc_project(tmp_path / "p", url=log)
-    platform.clock.now = lambda: T0 + timedelta(seconds=100)
+    platform.clock = FrozenClock(T0 + timedelta(seconds=100))  # its own clock: the system clock is shared
     [status] = platform.cdc.status()
     assert status.lag_records == 4
     assert status.lag_seconds == 90.0  # the oldest change of this table, not 0 and not another table's

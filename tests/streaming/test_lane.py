@@ -22,6 +22,19 @@ def _ids(hw, table="clicks"):
         session.close()
 
 
+def _with_contract(root):
+    """The clicks project with a contract: event_id and user must not be null."""
+    root = stream_project(root, extra="    contract: contracts/clicks.yaml\n")
+    (root / "contracts").mkdir()
+    (root / "contracts" / "clicks.yaml").write_text(
+        "product: clicks\nversion: 1.0.0\nowner: {team: web-data}\ncolumns:\n"
+        "  - {name: event_id, type: string, nullable: false}\n"
+        "  - {name: user, type: string, nullable: false}\n"
+        "  - {name: page, type: string}\n"
+        "  - {name: ts, type: timestamptz}\n")
+    return root
+
+
 def test_duplicates_are_removed_within_a_run_and_across_restarts(tmp_path):
     hw = Platform(stream_project(tmp_path / "p", max_batch_rows=64))
     ev = events(300)
@@ -133,14 +146,7 @@ def test_fault_source_drops_are_visible_as_missing_events(tmp_path):
 
 
 def test_the_contract_gate_quarantines_bad_rows_of_a_micro_batch(tmp_path):
-    root = stream_project(tmp_path / "p", extra="    contract: contracts/clicks.yaml\n")
-    (root / "contracts").mkdir()
-    (root / "contracts" / "clicks.yaml").write_text(
-        "product: clicks\nversion: 1.0.0\nowner: {team: web-data}\ncolumns:\n"
-        "  - {name: event_id, type: string, nullable: false}\n"
-        "  - {name: user, type: string, nullable: false}\n"
-        "  - {name: page, type: string}\n"
-        "  - {name: ts, type: timestamptz}\n")
+    root = _with_contract(tmp_path / "p")
     hw = Platform(root)
     bad = [{**e, "user": None} for e in events(4, start=100)]
     hw.streaming.ingest("clicks", events(50) + bad)
@@ -156,14 +162,7 @@ def test_lane_and_gate_quarantine_rows_share_one_table_run_after_run(tmp_path):
     """The gate's rows and the lane's own (unreadable event time) land in one quarantine table;
     the second run used to fail: the lane wrote rows without the gate's contract-version and
     replay columns, which the table's schema then refused."""
-    root = stream_project(tmp_path / "p", extra="    contract: contracts/clicks.yaml\n")
-    (root / "contracts").mkdir()
-    (root / "contracts" / "clicks.yaml").write_text(
-        "product: clicks\nversion: 1.0.0\nowner: {team: web-data}\ncolumns:\n"
-        "  - {name: event_id, type: string, nullable: false}\n"
-        "  - {name: user, type: string, nullable: false}\n"
-        "  - {name: page, type: string}\n"
-        "  - {name: ts, type: timestamptz}\n")
+    root = _with_contract(tmp_path / "p")
     hw = Platform(root)
     for run, start in enumerate((0, 1000)):
         bad_user = [{**e, "user": None} for e in events(2, start=start + 100)]

@@ -15,6 +15,7 @@ from headwater.cli.output import (
     console,
     human_bytes,
     platform,
+    plural,
     print_json,
     table,
 )
@@ -33,13 +34,13 @@ def _print_result(result, json: bool) -> None:
     else:
         out = console()
         mark = "[green]ok[/]" if result.status == "success" else "[red]FAILED[/]"
-        out.print(f"{mark} {result.product}: {_n(result.changes, 'change')} in {_n(result.batches, 'commit')} "
+        out.print(f"{mark} {result.product}: {plural(result.changes, 'change')} in {plural(result.batches, 'commit')} "
                   f"({result.upserts:,} upserted, {result.deletes:,} deleted) in {result.seconds:.1f}s; "
                   f"position {position_text(result.position)}", highlight=False, soft_wrap=True)
         for change in result.schema_changes:
             out.print(f"  schema: {change['kind']} column {change['column']} ({change.get('new') or ''})")
         for reason, n in sorted(result.skipped.items()):
-            out.print(f"  skipped {_n(n, 'event')}: {reason}", markup=False, highlight=False)
+            out.print(f"  skipped {plural(n, 'event')}: {reason}", markup=False, highlight=False)
         if not result.changes and any(r.startswith("other table") for r in result.skipped):
             out.print(f"  no event of {result.product}'s table was read: is it the right log for "
                       "this product?", markup=False, highlight=False, soft_wrap=True)
@@ -100,7 +101,7 @@ def status(project: ProjectOpt = None, json: JsonOpt = False) -> None:
         [r.product, _short(r.source), position_text(r.position, empty=""), ago(r.committed_at, now),
          f"{r.rows:,}" if r.rows is not None else "",
          human_bytes(r.lag_bytes) if r.lag_bytes is not None else
-         (_n(r.lag_records, "event") if r.lag_records is not None else ""),
+         (plural(r.lag_records, "event") if r.lag_records is not None else ""),
          f"{r.lag_seconds:,.1f}" if r.lag_seconds is not None else "",
          r.changes_per_second, r.last_status, r.error] for r in rows]))
 
@@ -122,7 +123,3 @@ def position_text(position: dict[str, str], empty: str = "none committed") -> st
         return f"offset {pos['0']}"
     return ", ".join(f"{k} {v}" for k, v in sorted(pos.items()))
 
-
-def _n(count: int, noun: str) -> str:
-    """'1 change', '2 changes'."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

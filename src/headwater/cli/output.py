@@ -67,6 +67,11 @@ def styled(markup: str):
     return Text.from_markup(markup)
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 event', '2 events', '1 micro-batch', '3 micro-batches'."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}{'es' if noun.endswith('ch') else 's'}"
+
+
 def plain(value: Any) -> str:
     """``value`` (rows, samples) as compact JSON for a terminal line: dates as ISO text, not reprs."""
     return json.dumps(value, default=_default, ensure_ascii=False)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from headwater.cli.output import JsonOpt, ProjectOpt, console, platform, print_json, table
+from headwater.cli.output import JsonOpt, ProjectOpt, console, platform, plural, print_json, table
 
 
 def register(app: typer.Typer) -> None:
@@ -49,7 +49,7 @@ def ingest(
     if json:
         print_json(out)
     else:
-        console().print(f"{_n(records, 'event')} appended to the inbox of {product} "
+        console().print(f"{plural(records, 'event')} appended to the inbox of {product} "
                         f"(backlog {out['backlog_bytes']:,} bytes)")
 
 
@@ -86,8 +86,8 @@ def run(
     else:
         s = result.stats
         mark = "[green]ok[/]" if result.status == "success" else "[red]FAILED[/]"
-        console().print(f"{mark} {product}: {_n(s['rows_in'], 'event')} in {_n(s['batches'], 'micro-batch')}, "
-                        f"{s['written']:,} written, {_n(s['duplicates'], 'duplicate')}, {s['late']:,} late, "
+        console().print(f"{mark} {product}: {plural(s['rows_in'], 'event')} in {plural(s['batches'], 'micro-batch')}, "
+                        f"{s['written']:,} written, {plural(s['duplicates'], 'duplicate')}, {s['late']:,} late, "
                         f"{s['events_per_second']:,.0f} events/s; watermark {s['watermark'] or '-'}")
         if result.error:
             console(stderr=True).print(f"Error: {result.error}" + (f"\n  fix: {result.fix}" if result.fix else ""),
@@ -117,7 +117,3 @@ def status(
     console().print(table("streams", ["product", "source", "watermark", "lag", "events", "late",
                                       "duplicates", "throughput", "last step"], out))
 
-
-def _n(count: int, noun: str) -> str:
-    """'1 event', '2 events', '1 micro-batch', '3 micro-batches'."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}{'es' if noun.endswith('ch') else 's'}"

@@ -67,6 +67,16 @@ def test_usage_errors_are_clicks_own_messages_not_unexpected_errors():
     assert unknown.returncode == 2 and "No such command" in unknown.stderr and "unexpected" not in unknown.stderr
 
 
+def test_tables_piped_to_a_file_are_not_wrapped_at_80_columns(shop):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # pytest sets 80; a user's COLUMNS is obeyed
+    out = subprocess.run([sys.executable, "-m", "headwater.cli", "status", "--project", str(shop)],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    row = next(line for line in out.splitlines() if "fct_daily_revenue" in line)
+    assert len(row) > 80 and "batch" in row  # one product, one line
+
+
 def test_a_failed_step_makes_run_exit_one(tmp_path):
     from tests.projects import mini_project
 

@@ -39,10 +39,17 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_default, indent=2) + "\n")
 
 
+PIPED_WIDTH = 200  # rich assumes 80 columns when not on a terminal: tables piped to a file or grep wrapped
+
+
 def console(stderr: bool = False):
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    wide = not stream.isatty() and not os.environ.get("COLUMNS")
+    return Console(stderr=stderr, highlight=False, width=PIPED_WIDTH if wide else None)
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]]):

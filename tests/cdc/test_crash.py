@@ -87,10 +87,10 @@ def test_sigkill_during_snapshot_and_streaming(tmp_path, fresh_pg_database):
         seen.append(_state(platform))
         return seen[-1][0]
 
-    # Snapshot: small chunks so a kill lands between, inside and around chunk commits.
+    # Snapshot: small chunks (50 rows) so a kill lands between, inside and around chunk commits.
     for _ in range(SNAPSHOT_KILLS):
         phase_before = _phase(platform)
-        crash_once(rng.uniform(0.0, 0.5), 150, commits=rng.randint(0, 15))
+        crash_once(rng.uniform(0.0, 0.5), 50, commits=rng.randint(0, 15))  # 60 chunks: kills land in the snapshot even on a fast machine
         kills["snapshot" if phase_before == "snapshot" else "stream"] += 1
     done = platform.cdc.run("products_mirror", until_idle=0, max_batch=500)  # finish the snapshot
     assert done.status == "success", done.error

@@ -27,3 +27,17 @@ def keep_freed_pages() -> str:
     if not delay.isdigit():
         delay = str(DECAY_MS)  # not worth failing an import over: the default applies
     return os.environ.setdefault("MIMALLOC_PURGE_DELAY", delay)
+
+
+def scratch(length: int, dtype):
+    """An uninitialised numpy array in Arrow's pool: a large scratch array reused warm between batches.
+
+    numpy's own large allocations go back to the kernel when freed (glibc unmaps them), so an
+    array of a few tens of MB faults every page in again on each call; Arrow's pool keeps them
+    (see above). The array holds the buffer alive.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    kind = np.dtype(dtype)
+    return np.frombuffer(pa.allocate_buffer(max(length, 1) * kind.itemsize), kind, count=length)

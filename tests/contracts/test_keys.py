@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime, timezone
 
@@ -152,3 +153,108 @@ def test_a_pattern_arrow_cannot_compile_is_left_to_the_engine():
         "product": "t", "version": "1.0.0",
         "columns": [{"name": "e", "type": "string", "checks": [{"pattern": "a(?=b)"}]}]}))
     assert pattern_failures(plan, pa.table({"e": ["ab"]})) == {}
+
+
+def _chunked(values: list, sizes: list[int]) -> pa.ChunkedArray:
+    kind, parts, at = pa.int64(), [], 0
+    for size in sizes:
+        parts.append(pa.array(values[at:at + size], kind))
+        at += size
+    return pa.chunked_array(parts, kind)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_duplicate_rows_match_a_reference_whatever_the_chunks(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 3000))
+    values = [None if rng.random() < 0.1 else int(v) for v in rng.integers(0, max(2, n // 3), n)]
+    cuts = sorted(set(rng.integers(0, n, int(rng.integers(0, 6))).tolist()) | {0, n})
+    sizes = [b - a for a, b in itertools.pairwise(cuts)]
+    assert duplicate_rows(_chunked(values, sizes)).tolist() == _extra_occurrences(values)
+
+
+def test_key_count_names_repeated_keys_with_their_occurrences_across_chunks():
+    from headwater.contracts.keys import KeyCount
+
+    values = [5, 6, None, 7, 5, 8, 6, 5, None, 9]  # 5 three times, 6 twice, across three chunks
+    counter = KeyCount(KeyRange(5, 9), 3)
+    counter.add(_chunked(values, [4, 3, 3]))
+    assert counter.extra() == len(_extra_occurrences(values)) == 3
+    assert sorted(counter.samples()) == [(5, 3), (6, 2)]
+    assert KeyCount(KeyRange(5, 9), 0).samples() == []  # no samples asked
+
+
+def test_key_count_leaves_samples_to_a_second_read_when_it_cannot_name_them(monkeypatch):
+    from headwater.contracts import keys
+
+    inside = keys.KeyCount(KeyRange(1, 3), 2)
+    inside.add(pa.array([1, 1, 2, 3], pa.int64()))  # repeated within one chunk only
+    assert inside.extra() == 1 and inside.samples() is None
+    monkeypatch.setattr(keys, "KEEP_ROWS", 2)
+    many = keys.KeyCount(KeyRange(1, 3), 2)
+    many.add(_chunked([1, 2, 3, 1, 2], [3, 2]))  # too many rows kept to count occurrences
+    assert many.extra() == 2 and many.samples() is None
+
+
+def test_check_counts_keys_and_nulls_of_streamed_columns_like_the_gate():
+    """Count mode reads the key column once (nulls and duplicates from Arrow); the gate finds the same rows."""
+    batch = pa.concat_tables([_batch(700, seed=s) for s in (4, 5, 6)])
+    plan = build_plan(Contract.model_validate({
+        "product": "t", "version": "1.0.0", "primary_key": ["id"],
+        "columns": [{"name": "id", "type": "long"},
+                    {"name": "sid", "type": "string", "checks": [{"pattern": "k[0-9]+", "id": "sid_format"}]},
+                    {"name": "qty", "type": "int", "checks": [{"range": {"min": 0}}]}]}))
+    counts = {}
+    for mode in ("check", "check-batch", "gate"):
+        session = DuckDBSession()
+        try:
+            if mode == "gate":
+                session.register_arrow(BATCH, with_row_ids(batch))
+                run, _ = evaluate(session, plan, batch.schema, lakehouse=None, now=NOW, samples=0, batch=batch)
+            else:
+                session.register_arrow("t", batch)
+                run, _ = evaluate(session, plan, batch.schema, lakehouse=None, now=NOW, row_ids=False, samples=2,
+                                  relation="t", batch=batch if mode == "check-batch" else None)
+        finally:
+            session.close()
+        counts[mode] = {r.check.id: r.failed_rows for r in run.results if r.check.level == "row"}
+        if mode != "gate":
+            dup = next(r for r in run.results if r.check.id == "primary_key.unique")
+            ids = batch["id"].to_pylist()
+            assert dup.samples and all(ids.count(s["id"]) == s["occurrences"] > 1 for s in dup.samples)
+    ids = batch["id"].to_pylist()
+    assert counts["check"]["primary_key.not_null"] == ids.count(None)
+    assert counts["check"]["primary_key.unique"] == len(_extra_occurrences(ids))
+    assert counts["check"] == counts["check-batch"] == counts["gate"]
+
+
+def test_the_gate_projects_row_verdicts_and_masks_only_the_failing_rows():
+    """Rules that read their own row: a per-row "fails any" and masks of those rows; the same rows as one WHERE."""
+    from headwater.contracts.duckdb_compiler import compile_plan
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    batch = pa.table({"a": pa.array([None if v < 0.05 else float(v) for v in rng.random(n) * 3 - 1]),
+                      "b": pa.array(rng.choice(["x", "y", "zz", None], n).tolist()),
+                      "c": pa.array(rng.integers(0, 5, n), pa.int32())})
+    batch = pa.concat_tables([batch.slice(0, 1500), batch.slice(1500)])  # two chunks
+    contract = {"product": "t", "version": "1.0.0",
+                "columns": [{"name": "a", "type": "double", "checks": [{"range": {"min": 0, "max": 1}}]},
+                            {"name": "b", "type": "string", "nullable": False,
+                             "checks": [{"accepted_values": ["x", "y"]}, {"length": {"max": 1}}]},
+                            {"name": "c", "type": "int"}],
+                "rules": [{"id": "c_vs_a", "expression": "c >= a"}]}
+    plan = build_plan(Contract.model_validate(contract))
+    found = {}
+    for given in (batch, None):
+        session = DuckDBSession()
+        try:
+            session.register_arrow(BATCH, with_row_ids(batch))
+            _, verdict = evaluate(session, plan, batch.schema, lakehouse=None, now=NOW, samples=0, batch=given)
+        finally:
+            session.close()
+        found[given is None] = (verdict.failing_rows.tolist(), verdict.failing_masks[0].tolist())
+    assert found[True] == found[False] and len(found[True][0]) > 100
+    assert compile_plan(plan).any_sql is not None
+    windowed = dict(contract, rules=[{"id": "above_mean", "expression": "a <= avg(a) OVER ()"}])
+    assert compile_plan(build_plan(Contract.model_validate(windowed))).any_sql is None  # reads other rows

@@ -1,12 +1,14 @@
 """Compile a check plan to DuckDB: one pass over a batch for per-rule counts or per-row verdicts.
 
 ``contract check`` (count mode) runs one aggregate: a ``count_if`` per row rule. The gate (row
-mode) runs one pass that returns only the failing rows, each with a bit mask of the rules it
-broke (one BIGINT per 62 rules); counts are summed from the masks, and the split reuses them.
-Uniqueness on one integer key of narrow range is a bitstring aggregate in the same pass (count
-mode) or found in numpy before it (row mode), see keys.py; other keys use a hash aggregate over
-the key columns only. Referential integrity is a hash join on the parent's distinct keys;
-batch-level rules are aggregates (custom SQL rules are scalar subqueries).
+mode) gets the failing rows, each with a bit mask of the rules it broke (one BIGINT per 62
+rules); counts are summed from the masks, and the split reuses them. When every rule reads only
+its own row, the pass projects "fails any rule" per row, in order, and the masks are computed
+for those rows alone (ADR 0010); otherwise one pass selects the failing rows with their masks.
+Uniqueness on one integer key of narrow range is counted in numpy as the key column streams
+past (count mode) or found in numpy before the pass (row mode), see keys.py; other keys use a
+hash aggregate over the key columns only. Referential integrity is a hash join on the parent's
+distinct keys; batch-level rules are aggregates (custom SQL rules are scalar subqueries).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from headwater.contracts.keys import KeyRange, bitstring_sql
 from headwater.contracts.plan import Check, CheckPlan
 from headwater.contracts.regex_glob import glob
 from headwater.contracts.results import CheckResult, CheckStatus, status_for
@@ -52,35 +53,42 @@ class Compiled:
     references: dict[str, str] = field(default_factory=dict)  # view name -> product
     rows_sql: str | None = None  # row mode: the failing rows, each with the masks of rules it broke
     external: dict[int, np.ndarray] = field(default_factory=dict)  # row check -> failing rows found outside
+    # row mode, rules that each read one row only: per row of the relation, in order, whether it
+    # fails any rule; ``failing_sql`` (``rows_sql`` on FAILING: those rows with their ``__hw_row``)
+    any_sql: str | None = None
+    failing_sql: str | None = None
+    columns: list[str] | None = None  # the columns ``failing_sql`` reads from FAILING
+
+
+FAILING = "__hw_failing"
 
 
 def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True, samples: int = 5,
                  existing: str | None = None, masked: frozenset[str] = frozenset(),
-                 strings: frozenset[str] | None = None, key_ranges: dict[str, KeyRange] | None = None,
-                 external: dict[str, np.ndarray] | None = None,
+                 strings: frozenset[str] | None = None, external: dict[str, np.ndarray] | None = None,
                  counted: dict[str, int] | None = None) -> Compiled:
     """The query for a batch.
 
     Count mode (``row_ids=False``, ``contract check``): one aggregate pass with a count per rule.
     Row mode (the gate): the batch has ``__hw_row``; one pass returns only the failing rows with
     a bit mask of the rules each broke (counts are summed from the masks), and a second query
-    that reads no column counts the rows and evaluates the batch rules.
+    that reads no column counts the rows and evaluates the batch rules. If every rule reads its
+    own row only, ``any_sql`` and ``failing_sql`` do the same for a caller holding the batch.
 
-    ``key_ranges``: unique rules on one integer column of narrow range (counted with a bitstring,
-    keys.py). ``external``: row mode, rules already evaluated outside the engine (the sorted
+    ``external``: row mode, rules already evaluated outside the engine (the sorted
     positions of the rows that fail them). ``counted``: count mode, the failure counts of rules
-    evaluated outside the engine (pattern rules, patterns.py); the pass does not read their columns.
+    evaluated outside the engine (pattern rules, patterns.py; unique rules on an integer key,
+    keys.py); the pass does not read their columns for them.
     ``existing``: a relation holding rows already in the table; keys found there count as
     duplicates too (used when replaying quarantined rows into a table).
     """
     rows, dataset = plan.row_checks, plan.dataset_checks
-    key_ranges, external, counted = key_ranges or {}, external or {}, counted or {}
+    external, counted = external or {}, counted or {}
     joins, flags, ctes = [], [], []
     overrides: dict[int, str] = {}
     samples_override: dict[int, str] = {}
     refs: dict[str, str] = {}
     outside: dict[int, np.ndarray] = {}
-    carried: list[str] = []  # key columns counted in the aggregate
     for i, check in enumerate(rows):
         cols = [q(c) for c in check.columns]
         if row_ids and check.id in external and (check.kind != "unique" or existing is None):
@@ -88,10 +96,6 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
             cond = "false"
         elif not row_ids and check.id in counted:
             overrides[i] = f"{int(counted[check.id])}::BIGINT"
-            cond = "false"
-        elif check.kind == "unique" and existing is None and not row_ids and check.id in key_ranges:
-            overrides[i] = bitstring_sql(f"__hw_k{i}", key_ranges[check.id])
-            carried.append(f"b.{cols[0]} AS __hw_k{i}")
             cond = "false"
         elif check.kind == "unique":
             # Duplicated keys come from a hash aggregate over the key columns only; rows are then
@@ -140,7 +144,9 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
                    for k, c in enumerate(c for c in dataset if c.kind == "sql")]
     # Only the columns the rules read travel through the joins (not the whole row).
     elsewhere = frozenset(counted) | frozenset(rows[i].id for i in outside)
-    needed = _needed(plan, row_ids, elsewhere)
+    eager = [i for i, c in enumerate(rows) if samples and c.kind not in _LAZY and i not in samples_override
+             and i not in overrides]  # count mode: sampled in the pass (joins); the others afterwards (sample_sql)
+    needed = _needed(plan, row_ids, elsewhere, with_key=not row_ids and bool(eager))
     cols_sql = "*" if needed is None else ", ".join(q(c) for c in needed) or "1 AS __hw_one"
     source = f"(SELECT {cols_sql} FROM {relation}) b"
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
@@ -153,12 +159,22 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
             mask_exprs.append((" + ".join(bits) or "0::BIGINT") + f" AS __hw_m{m}")
         inner = f"SELECT {', '.join([f'b.{q(ROW_ID)}'] + flags)} FROM {source} {' '.join(joins)}"
         any_fail = " OR ".join(f"__hw_f{i}" for i in live) or "false"
-        rows_sql = f"{with_}SELECT {q(ROW_ID)}, {', '.join(mask_exprs)} FROM ({inner}) v WHERE {any_fail}"
         sql = f"SELECT {', '.join(batch_aggs)} FROM {relation}"
+        if not joins and not ctes and needed is not None and _row_local(plan):
+            # Every rule reads its own row: DuckDB projects "fails any" per row in order (as cheap
+            # as counting; a WHERE over the OR of the flags costs ~25% more), and the masks are
+            # built for the failing rows only, taken from the batch (evaluate.py).
+            data = [c for c in needed if c != ROW_ID]
+            plain = f"(SELECT {', '.join(q(c) for c in data) or '1 AS __hw_one'} FROM {relation}) b"
+            any_sql = (f"SELECT ({any_fail}) AS __hw_any FROM (SELECT {', '.join(flags) or 'false AS __hw_none'} "
+                       f"FROM {plain}) v")
+            few = f"SELECT {', '.join([f'b.{q(ROW_ID)}'] + flags)} FROM (SELECT {cols_sql} FROM {FAILING}) b"
+            failing_sql = f"SELECT {q(ROW_ID)}, {', '.join(mask_exprs)} FROM ({few}) v WHERE {any_fail}"
+            rows_sql = f"SELECT {q(ROW_ID)}, {', '.join(mask_exprs)} FROM ({inner}) v WHERE {any_fail}"
+            return Compiled(sql, rows, dataset, masks, refs, rows_sql, outside, any_sql, failing_sql, data)
+        rows_sql = f"{with_}SELECT {q(ROW_ID)}, {', '.join(mask_exprs)} FROM ({inner}) v WHERE {any_fail}"
         return Compiled(sql, rows, dataset, masks, refs, rows_sql, outside)
-    inner_cols = carried + [f"b.{q(c.columns[0])} AS __hw_d{k}" for k, c in enumerate(fresh)]
-    eager = [i for i, c in enumerate(rows) if samples and c.kind not in _LAZY and i not in samples_override
-             and i not in overrides]  # sampled in the pass (joins); the others afterwards (sample_sql)
+    inner_cols = [f"b.{q(c.columns[0])} AS __hw_d{k}" for k, c in enumerate(fresh)]
     sample_cols = sorted({c for i in eager for c in rows[i].columns} | set(_pk(plan))) if eager else []
     inner_cols += [f"b.{q(c)} AS {q('__hw_s_' + c)}" for c in sample_cols]
     inner_cols += flags
@@ -208,16 +224,18 @@ def expression_columns(check: Check) -> list[str]:
     return list(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
 
 
-def _needed(plan: CheckPlan, row_ids: bool, outside: frozenset[str] = frozenset()) -> list[str] | None:
+def _needed(plan: CheckPlan, row_ids: bool, outside: frozenset[str] = frozenset(),
+            with_key: bool = True) -> list[str] | None:
     """Columns the row rules read (None: an expression could not be parsed, so read all).
 
     ``outside``: rules evaluated outside the pass; their columns are read only if another rule needs them.
+    ``with_key``: also the primary key (for samples taken in the pass).
     """
     import sqlglot
     from sqlglot import exp
 
     cols: dict[str, None] = {ROW_ID: None} if row_ids else {}
-    for c in list(_pk(plan)) + [c for check in plan.checks if check.kind != "sql" and check.id not in outside
+    for c in (list(_pk(plan)) if with_key else []) + [c for check in plan.checks if check.kind != "sql" and check.id not in outside
                                 for c in check.columns]:
         cols.setdefault(c, None)
     for check in plan.checks:
@@ -229,6 +247,22 @@ def _needed(plan: CheckPlan, row_ids: bool, outside: frozenset[str] = frozenset(
             for column in tree.find_all(exp.Column):
                 cols.setdefault(column.name, None)
     return list(cols)
+
+
+def _row_local(plan: CheckPlan) -> bool:
+    """Whether every expression rule reads its own row only (no window, no subquery, no aggregate)."""
+    import sqlglot
+    from sqlglot import exp
+
+    for check in plan.row_checks:
+        if check.kind == "expression":
+            try:
+                tree = sqlglot.parse_one(check.params["sql"], read="duckdb")
+            except sqlglot.errors.ParseError:
+                return False
+            if tree.find(exp.Window, exp.Subquery, exp.Select, exp.AggFunc):
+                return False
+    return True
 
 
 def _pk(plan: CheckPlan) -> list[str]:
@@ -290,13 +324,20 @@ class Verdict:
         return out
 
 
-def run_compiled(session, compiled: Compiled, now: datetime) -> Verdict:
-    """Execute the query in ``session`` (views already registered) and read the verdict."""
+def run_compiled(session, compiled: Compiled, now: datetime, batch=None) -> Verdict:
+    """Execute the query in ``session`` (views already registered) and read the verdict.
+
+    ``batch``: the relation's rows in memory (row mode), which the failing rows are taken from
+    when the plan has an ``any_sql``.
+    """
     row = session.query(compiled.sql).to_pylist()[0]
     n = int(row["__hw_n"])
     ids, masks = np.empty(0, np.int64), [np.empty(0, np.int64) for _ in range(compiled.masks)]
     if compiled.rows_sql is not None:
-        ids, masks = _failing_rows(session.query(compiled.rows_sql), compiled)
+        if compiled.any_sql is not None and batch is not None:
+            ids, masks = _failing_rows(_mask_failing(session, compiled, batch, n), compiled)
+        else:
+            ids, masks = _failing_rows(session.query(compiled.rows_sql), compiled)
         counts = [int(np.count_nonzero(masks[i // BITS] & (1 << (i % BITS)))) for i in range(len(compiled.row_checks))]
     else:
         counts = [int(row[f"__hw_c{i}"] or 0) for i in range(len(compiled.row_checks))]  # NULL: empty batch
@@ -332,6 +373,38 @@ def run_compiled(session, compiled: Compiled, now: datetime) -> Verdict:
             results.append(CheckResult(check, status_for(check, count > 0), count, observed=count,
                                        message=check.reason if count else ""))
     return Verdict(n, results, ids, masks, compiled.row_checks)
+
+
+def _mask_failing(session, compiled: Compiled, batch, n: int):
+    """The failing rows' masks: "fails any" per row from the engine, then the masks of those rows only."""
+    import pyarrow as pa
+
+    flags = session.query(compiled.any_sql).column(0)
+    if len(flags) != n or batch.num_rows != n:
+        raise RuntimeError(f"the pass returned {len(flags)} verdicts for {n} rows")  # never: a projection keeps every row
+    rows = np.flatnonzero(flags.fill_null(False).to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return pa.table({ROW_ID: pa.array([], pa.int64())} |
+                        {f"__hw_m{m}": pa.array([], pa.int64()) for m in range(compiled.masks)})
+    failing = take_rows(batch.select(compiled.columns), rows).append_column(ROW_ID, pa.array(rows, pa.int64()))
+    session.register_arrow(FAILING, failing)
+    try:
+        return session.query(compiled.failing_sql)
+    finally:
+        session.con.unregister(FAILING)
+
+
+def take_rows(table, rows: np.ndarray):
+    """``table.take(rows)`` for sorted ``rows``, chunk by chunk (a take on the whole table first joins its chunks)."""
+    import pyarrow as pa
+
+    parts, at = [], 0
+    for chunk in table.to_batches():
+        lo, hi = np.searchsorted(rows, [at, at + chunk.num_rows])
+        if hi > lo:
+            parts.append(chunk.take(pa.array(rows[lo:hi] - at, pa.int64())))
+        at += chunk.num_rows
+    return pa.Table.from_batches(parts, table.schema)
 
 
 def _failing_rows(table, compiled: Compiled) -> tuple[np.ndarray, list[np.ndarray]]:

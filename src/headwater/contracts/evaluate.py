@@ -25,7 +25,7 @@ from headwater.contracts.duckdb_compiler import (
     run_compiled,
     sample_sql,
 )
-from headwater.contracts.keys import KeyRange, duplicate_rows
+from headwater.contracts.keys import KeyCount, KeyRange, duplicate_rows
 from headwater.contracts.model import Severity
 from headwater.contracts.patterns import failing_positions, pattern_failures, scannable
 from headwater.contracts.plan import Check, CheckPlan
@@ -120,11 +120,10 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     else:
         ranges, external = _integer_keys(session, sub, relation_schema, relation, row_ids, existing, batch)
         if not row_ids:
-            counted, found = _scan_patterns(session, sub, relation_schema, relation, samples, masked, batch)
+            counted, found = _scan_outside(session, sub, relation_schema, relation, samples, masked, batch, ranges)
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples, existing=existing,
-                            masked=masked, strings=strings, key_ranges=ranges, external=external,
-                            counted=counted)
-    verdict = run_compiled(session, compiled, now)
+                            masked=masked, strings=strings, external=external, counted=counted)
+    verdict = run_compiled(session, compiled, now, batch if row_ids else None)
     for result in verdict.results:
         if found.get(result.check.id):
             result.samples = found[result.check.id]
@@ -136,21 +135,28 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     return run, verdict
 
 
-def _scan_patterns(session, plan: CheckPlan, schema: pa.Schema, relation: str, k: int, masked: frozenset[str],
-                   batch: pa.Table | None) -> tuple[dict[str, int], dict[str, list[dict]]]:
-    """Count mode: pattern rules on string columns, counted outside the pass (patterns.py).
+def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k: int, masked: frozenset[str],
+                  batch: pa.Table | None, ranges: dict[str, KeyRange]) -> tuple[dict[str, int], dict[str, list[dict]]]:
+    """Count mode: the rules counted outside the pass, from one read of the columns they need.
 
-    The pattern columns come from ``batch`` when the rows are in memory, else from one streamed
-    read of the relation, each batch searched on every core while the next is read. Returns
-    failure counts and up to ``k`` sample rows per rule: the first failing values, looked up with
-    the primary key (a value's verdict does not depend on its row).
+    Pattern rules on string columns (patterns.py) and unique rules on one integer column of
+    narrow range (``ranges``, keys.py: a byte per possible key). The columns come from ``batch``
+    when the rows are in memory, else from one streamed read of the relation: each batch's keys
+    are marked as it arrives and its patterns searched on every core while the next is read.
+    Returns failure counts and up to ``k`` samples per rule: for patterns, the first failing
+    values looked up with the primary key (a value's verdict does not depend on its row); for
+    keys, repeated values with their occurrences (left to ``_samples`` when they cannot be named).
     """
     checks = [c for c in plan.row_checks if scannable(c, schema)]
-    if not checks:
+    keyed = [c for c in plan.row_checks if c.id in ranges]
+    if not checks and not keyed:
         return {}, {}
-    columns = list(dict.fromkeys(c.columns[0] for c in checks))
-    counts = {c.id: 0 for c in checks}
+    columns = list(dict.fromkeys([c.columns[0] for c in checks] + [c.columns[0] for c in keyed]))
+    nulls = [c for c in plan.row_checks if c.kind == "not_null" and set(c.columns) <= set(columns)
+             and len(c.columns) == 1]  # read here anyway: Arrow counts the nulls
+    counts = {c.id: 0 for c in checks + nulls}
     values: dict[str, list] = {c.id: [] for c in checks}
+    counters = {c.id: KeyCount(ranges[c.id], k) for c in keyed}
 
     def search(part) -> list[tuple[int, list]]:
         out = []
@@ -160,15 +166,24 @@ def _scan_patterns(session, plan: CheckPlan, schema: pa.Schema, relation: str, k
             out.append((len(bad), taken))
         return out
 
+    def mark(part) -> None:
+        for check in keyed:
+            counters[check.id].add(part.column(check.columns[0]))
+        for check in nulls:
+            counts[check.id] += part.column(check.columns[0]).null_count
+
     if batch is not None:
-        parts = [search(batch.select(columns))]
+        mark(batch)
+        parts = [search(batch.select(columns))] if checks else []
     else:
         reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(1 << 20)
         workers = os.cpu_count() or 1
         parts, pending = [], deque()
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for b in reader:  # searched while the next batch is read, at most 2 per core held in memory
-                pending.append(pool.submit(search, b))
+                if checks:
+                    pending.append(pool.submit(search, b))
+                mark(b)
                 if len(pending) >= 2 * workers:
                     parts.append(pending.popleft().result())
             parts += [f.result() for f in pending]
@@ -177,6 +192,12 @@ def _scan_patterns(session, plan: CheckPlan, schema: pa.Schema, relation: str, k
             counts[check.id] += failed
             values[check.id] += [v for v in dict.fromkeys(taken) if v not in values[check.id]]
     found: dict[str, list[dict]] = {}
+    for check in keyed:
+        counts[check.id] = counters[check.id].extra()
+        repeated = counters[check.id].samples()
+        column = check.columns[0]
+        if repeated:
+            found[check.id] = [{column: "***" if column in masked else v, "occurrences": n} for v, n in repeated]
     for check in checks:
         if not values[check.id]:
             continue
@@ -194,7 +215,7 @@ def _scan_patterns(session, plan: CheckPlan, schema: pa.Schema, relation: str, k
 
 def _integer_keys(session, plan: CheckPlan, schema: pa.Schema, relation: str, row_ids: bool,
                   existing: str | None, batch: pa.Table | None) -> tuple[dict[str, KeyRange], dict[str, np.ndarray]]:
-    """Unique rules on one integer column: their key range (count mode) or duplicate rows (row mode)."""
+    """Unique rules on one integer column: their key range if narrow (count mode) or duplicate rows (row mode)."""
     ranges: dict[str, KeyRange] = {}
     external: dict[str, np.ndarray] = {}
     if existing is not None:

@@ -212,16 +212,10 @@ def sample_sql(plan: CheckPlan, check: Check, relation: str, k: int, masked: fro
 
 def expression_columns(check: Check) -> list[str]:
     """The columns an expression rule reads (shown in its samples); [] for other rules or unparsable SQL."""
-    if check.kind != "expression":
-        return []
-    import sqlglot
     from sqlglot import exp
 
-    try:
-        tree = sqlglot.parse_one(check.params["sql"], read="duckdb")
-    except sqlglot.errors.ParseError:
-        return []
-    return list(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
+    tree = _expression(check) if check.kind == "expression" else None
+    return [] if tree is None else list(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
 
 
 def _needed(plan: CheckPlan, row_ids: bool, outside: frozenset[str] = frozenset(),
@@ -231,7 +225,6 @@ def _needed(plan: CheckPlan, row_ids: bool, outside: frozenset[str] = frozenset(
     ``outside``: rules evaluated outside the pass; their columns are read only if another rule needs them.
     ``with_key``: also the primary key (for samples taken in the pass).
     """
-    import sqlglot
     from sqlglot import exp
 
     cols: dict[str, None] = {ROW_ID: None} if row_ids else {}
@@ -240,9 +233,8 @@ def _needed(plan: CheckPlan, row_ids: bool, outside: frozenset[str] = frozenset(
         cols.setdefault(c, None)
     for check in plan.checks:
         if check.kind == "expression":
-            try:
-                tree = sqlglot.parse_one(check.params["sql"], read="duckdb")
-            except sqlglot.errors.ParseError:
+            tree = _expression(check)
+            if tree is None:
                 return None
             for column in tree.find_all(exp.Column):
                 cols.setdefault(column.name, None)
@@ -251,18 +243,20 @@ def _needed(plan: CheckPlan, row_ids: bool, outside: frozenset[str] = frozenset(
 
 def _row_local(plan: CheckPlan) -> bool:
     """Whether every expression rule reads its own row only (no window, no subquery, no aggregate)."""
-    import sqlglot
     from sqlglot import exp
 
-    for check in plan.row_checks:
-        if check.kind == "expression":
-            try:
-                tree = sqlglot.parse_one(check.params["sql"], read="duckdb")
-            except sqlglot.errors.ParseError:
-                return False
-            if tree.find(exp.Window, exp.Subquery, exp.Select, exp.AggFunc):
-                return False
-    return True
+    trees = [_expression(c) for c in plan.row_checks if c.kind == "expression"]
+    return all(t is not None and not t.find(exp.Window, exp.Subquery, exp.Select, exp.AggFunc) for t in trees)
+
+
+def _expression(check: Check):
+    """An expression rule's SQL parsed by sqlglot (DuckDB dialect), None if it does not parse."""
+    import sqlglot
+
+    try:
+        return sqlglot.parse_one(check.params["sql"], read="duckdb")
+    except sqlglot.errors.ParseError:
+        return None
 
 
 def _pk(plan: CheckPlan) -> list[str]:

@@ -131,15 +131,8 @@ def test_pattern_rules_in_arrow_fail_the_same_rows_as_in_the_engine():
         "product": "t", "version": "1.0.0",
         "columns": [{"name": "email", "type": "string", "checks": [{"pattern": r"[^@ ]+@[^@ ]+\.[a-z]+"}]},
                     {"name": "code", "type": "string", "checks": [{"pattern": "[A-Z]{3}|[a-z]{2}"}]}]}))
-    failing = {}
-    for given in (batch, None):  # Arrow's RE2 in the gate, DuckDB's regexp_full_match without a batch
-        session = DuckDBSession()
-        try:
-            session.register_arrow(BATCH, with_row_ids(batch))
-            _, verdict = evaluate(session, plan, batch.schema, lakehouse=None, now=NOW, samples=0, batch=given)
-        finally:
-            session.close()
-        failing[given is None] = [(int(r), int(m)) for r, m in zip(verdict.failing_rows, verdict.failing_masks[0])]
+    # Arrow's RE2 in the gate, DuckDB's regexp_full_match without a batch
+    failing = {without: list(zip(*_gate_verdict(plan, batch, without))) for without in (False, True)}
     assert failing[True] == failing[False]
     for bit, (column, pattern) in enumerate([("email", r"[^@ ]+@[^@ ]+\.[a-z]+"), ("code", "[A-Z]{3}|[a-z]{2}")]):
         expected = [i for i, v in enumerate(batch[column].to_pylist()) if v is not None and not re.fullmatch(pattern, v)]
@@ -228,16 +221,35 @@ def test_check_counts_keys_and_nulls_of_streamed_columns_like_the_gate():
     assert counts["check"] == counts["check-batch"] == counts["gate"]
 
 
+def _gate_verdict(plan, batch: pa.Table, without_batch: bool, threads: int | None = None) -> tuple[list, list]:
+    """The gate's failing rows and first mask word; ``without_batch``: the engine alone (one WHERE pass)."""
+    session = DuckDBSession()
+    try:
+        if threads:
+            session.con.execute(f"SET threads = {threads}")
+        session.register_arrow(BATCH, with_row_ids(batch))
+        _, verdict = evaluate(session, plan, batch.schema, lakehouse=None, now=NOW, samples=0,
+                              batch=None if without_batch else batch)
+    finally:
+        session.close()
+    return verdict.failing_rows.tolist(), verdict.failing_masks[0].tolist()
+
+
 def test_the_gate_projects_row_verdicts_and_masks_only_the_failing_rows():
-    """Rules that read their own row: a per-row "fails any" and masks of those rows; the same rows as one WHERE."""
+    """Rules that read their own row: a per-row "fails any" and masks of those rows; the same rows as one WHERE.
+
+    400k rows in 4 chunks and 4 engine threads, so DuckDB scans the chunks in parallel: the
+    projected verdicts must still come back in row order (the split relies on the positions).
+    """
     from headwater.contracts.duckdb_compiler import compile_plan
 
     rng = np.random.default_rng(11)
-    n = 4000
-    batch = pa.table({"a": pa.array([None if v < 0.05 else float(v) for v in rng.random(n) * 3 - 1]),
-                      "b": pa.array(rng.choice(["x", "y", "zz", None], n).tolist()),
+    n = 400_000
+    a = rng.random(n) * 3 - 1
+    batch = pa.table({"a": pa.array(a, mask=rng.random(n) < 0.05),
+                      "b": pa.array(rng.choice(np.array(["x", "y", "zz"], dtype=object), n), mask=rng.random(n) < 0.01),
                       "c": pa.array(rng.integers(0, 5, n), pa.int32())})
-    batch = pa.concat_tables([batch.slice(0, 1500), batch.slice(1500)])  # two chunks
+    batch = pa.concat_tables([batch.slice(i, 100_000) for i in range(0, n, 100_000)])
     contract = {"product": "t", "version": "1.0.0",
                 "columns": [{"name": "a", "type": "double", "checks": [{"range": {"min": 0, "max": 1}}]},
                             {"name": "b", "type": "string", "nullable": False,
@@ -245,16 +257,12 @@ def test_the_gate_projects_row_verdicts_and_masks_only_the_failing_rows():
                             {"name": "c", "type": "int"}],
                 "rules": [{"id": "c_vs_a", "expression": "c >= a"}]}
     plan = build_plan(Contract.model_validate(contract))
-    found = {}
-    for given in (batch, None):
-        session = DuckDBSession()
-        try:
-            session.register_arrow(BATCH, with_row_ids(batch))
-            _, verdict = evaluate(session, plan, batch.schema, lakehouse=None, now=NOW, samples=0, batch=given)
-        finally:
-            session.close()
-        found[given is None] = (verdict.failing_rows.tolist(), verdict.failing_masks[0].tolist())
-    assert found[True] == found[False] and len(found[True][0]) > 100
     assert compile_plan(plan).any_sql is not None
+    projected = _gate_verdict(plan, batch, without_batch=False, threads=4)
+    assert projected == _gate_verdict(plan, batch, without_batch=True, threads=4)
+    valid = ~np.asarray(batch["a"].is_null())
+    out_of_range = np.flatnonzero(valid & ((a < 0) | (a > 1)))  # bit 0: the range rule, from numpy
+    rows, masks = np.array(projected[0]), np.array(projected[1])
+    assert rows[(masks & 1) == 1].tolist() == out_of_range.tolist()
     windowed = dict(contract, rules=[{"id": "above_mean", "expression": "a <= avg(a) OVER ()"}])
     assert compile_plan(build_plan(Contract.model_validate(windowed))).any_sql is None  # reads other rows

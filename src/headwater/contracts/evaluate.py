@@ -135,6 +135,9 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     return run, verdict
 
 
+READ_ROWS = 1 << 18  # e-mails: ~6 MB a batch, under glibc's 32 MB mmap threshold, so its heap reuses them (ADR 0011)
+
+
 def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k: int, masked: frozenset[str],
                   batch: pa.Table | None, ranges: dict[str, KeyRange]) -> tuple[dict[str, int], dict[str, list[dict]]]:
     """Count mode: the rules counted outside the pass, from one read of the columns they need.
@@ -176,7 +179,7 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
         mark(batch)
         parts = [search(batch.select(columns))] if checks else []
     else:
-        reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(1 << 20)
+        reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(READ_ROWS)
         workers = os.cpu_count() or 1
         parts, pending = [], deque()
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -126,14 +126,22 @@ def _blocks_hit(arr: pa.Array, regex: str) -> np.ndarray:
 
 
 def _has_newline(arr: pa.Array) -> bool:
-    """Whether any value holds a newline (a copy and one memchr over the values' bytes: 3 ms per 1M e-mails)."""
+    """Whether any value holds a newline: one RE2 literal search (a memchr) over the values' bytes, in place.
+
+    The values' bytes are read as one binary value over the array's own data buffer, so nothing
+    is copied (a copy cost 3-15 ms per 1M e-mails, mostly page faults; the search ~1 ms).
+    """
     data = arr.buffers()[2]
     if data is None or not len(arr):
         return False
     large = pa.types.is_large_string(arr.type)
     offsets = np.frombuffer(arr.buffers()[1], np.int64 if large else np.int32, count=len(arr) + 1,
                             offset=arr.offset * (8 if large else 4))
-    return memoryview(data)[int(offsets[0]):int(offsets[-1])].tobytes().find(b"\n") >= 0
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    if hi - lo >= 1 << 31:  # beyond what one RE2 search takes
+        return memoryview(data)[lo:hi].tobytes().find(b"\n") >= 0
+    span = pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(np.array([lo, hi], np.int64)), data])
+    return bool(pc.match_substring_regex(span, "\n")[0].as_py())
 
 
 def _per_row(arr: pa.Array, pattern: str, rows: np.ndarray | None) -> np.ndarray:

@@ -8,6 +8,10 @@ from typing import Any
 
 KINDS = ("late_upstream", "barrier_wait", "slow_step", "redundant_read", "contention", "ghost_sink",
          "monitoring_gap", "single_owner")
+# Structural risks: how the pipeline is built, not what delayed this run. They carry no delay of
+# their own (delay 0, cost None), so the minimum delay below does not apply to them.
+RISK_KINDS = ("ghost_sink", "monitoring_gap", "single_owner")
+MIN_DELAY = 60.0  # seconds: any other finding with less delay than this is noise
 
 
 @dataclass
@@ -23,6 +27,15 @@ class Finding:
     @property
     def score(self) -> float:
         return self.delay_seconds * self.confidence
+
+    @property
+    def is_risk(self) -> bool:
+        return self.kind in RISK_KINDS
+
+    @property
+    def reportable(self) -> bool:
+        """Worth reporting: a structural risk, or a delay of at least ``MIN_DELAY``."""
+        return self.is_risk or self.delay_seconds >= MIN_DELAY
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "culprit": self.culprit, "evidence": _plain(self.evidence),

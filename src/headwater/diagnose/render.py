@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from headwater.diagnose.model import Diagnosis, Finding, hms
+from headwater.diagnose.model import RISK_KINDS, Diagnosis, Finding, hms
 
 AUDIENCES = ("engineer", "manager", "executive")
-RISK_KINDS = ("monitoring_gap", "single_owner", "ghost_sink")
 
 
 def _money(value: float | None) -> str:
@@ -24,8 +23,8 @@ def _head(d: Diagnosis) -> str:
 def engineer(d: Diagnosis) -> list[str]:
     lines = [f"[bold]{_head(d)}[/]", f"critical path: {' <- '.join(d.symptom.get('critical_path') or [])}"]
     for n, f in enumerate(d.findings, 1):
-        lines.append(f"\n[bold]{n}. {f.kind}[/] {f.culprit}  (delay {hms(f.delay_seconds)}, "
-                     f"cost {_money(f.cost)}, confidence {f.confidence:.0%})")
+        impact = "structural risk" if f.is_risk else f"delay {hms(f.delay_seconds)}, cost {_money(f.cost)}"
+        lines.append(f"\n[bold]{n}. {f.kind}[/] {f.culprit}  ({impact}, confidence {f.confidence:.0%})")
         lines.append(f"   {f.recommendation}")
         for key, value in f.evidence.items():
             if key == "critical_path":

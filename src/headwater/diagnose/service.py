@@ -98,6 +98,7 @@ class DiagnoseService:
         found += ghost_sink(ctx)
         found += monitoring_gap(ctx)
         found += single_owner(ctx)
+        found = [f for f in found if f.reportable]  # the one place the minimum delay is applied
         found.sort(key=lambda f: (-f.score, -(f.cost or 0), f.kind, f.culprit))
         return Diagnosis(ctx.label(job), self._symptom(ctx), found,
                          {"owner": ctx.owner(job), "cost_per_hour": ctx.cost_per_hour})

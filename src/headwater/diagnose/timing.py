@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from headwater.diagnose.context import Context, at
-from headwater.diagnose.model import Finding, hms
+from headwater.diagnose.model import MIN_DELAY, Finding, hms
 from headwater.diagnose.structure import upstream_datasets
 
-MIN_DELAY = 60.0  # seconds: below this a finding is noise
 SLOW_RATIO = 1.5
 CONTENTION_RATIO = 1.3
 BARRIER_GAP = timedelta(minutes=15)
@@ -71,8 +70,6 @@ def barrier_wait(ctx: Context) -> list[Finding]:
             continue
         majority_ready = known[(len(known) - 1) // 2].ready_at
         wait = (last.ready_at - majority_ready).total_seconds()
-        if wait < MIN_DELAY:
-            continue
         job = ctx.label(hop.run.job)
         evidence = {"job": job, "run_id": hop.run.run_id, "owner": ctx.owner(hop.run.job), "inputs": len(known),
                     "ready_early": len(early), "waited_for": ctx.label(last.key),
@@ -146,8 +143,6 @@ def slow_step(ctx: Context, explained: set[str] = frozenset()) -> list[Finding]:
             continue
         what_if = ctx.dag.replay(running_override={run.run_id: base})
         delay = (ctx.target.end - what_if).total_seconds() if what_if else 0.0
-        if delay < MIN_DELAY:
-            continue
         span = sum(h.running for h in ctx.path()) or 1.0
         job = ctx.label(run.job)
         history = [r.duration for r in ctx.index.runs_of(run.job) if r.duration is not None]

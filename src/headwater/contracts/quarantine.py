@@ -54,7 +54,7 @@ def build_rows(rows: pa.Table, positions: np.ndarray, verdict: Verdict, keys: pa
                run_id: str, step_id: str, source_position: str | None, version: str,
                now: datetime) -> pa.Table:
     """The quarantine rows for the failing ``positions`` (indexes into verdict.failing_rows)."""
-    rules, reasons = _broken_lists(positions, verdict)
+    rules, reasons = broken_lists(positions, verdict)
     batch_rows = verdict.failing_rows[positions]
     out = rows
     row_keys = keys.take(pa.array(batch_rows)) if len(batch_rows) else pa.array([], pa.string())
@@ -73,7 +73,7 @@ def build_rows(rows: pa.Table, positions: np.ndarray, verdict: Verdict, keys: pa
     return out
 
 
-def _broken_lists(positions: np.ndarray, verdict: Verdict) -> tuple[pa.Array, pa.Array]:
+def broken_lists(positions: np.ndarray, verdict: Verdict) -> tuple[pa.Array, pa.Array]:
     """Per quarantined row, the ids and reasons of the rules it broke, built from the bit masks."""
     checks = verdict.row_checks
     hits = np.zeros((len(positions), len(checks)), dtype=bool)

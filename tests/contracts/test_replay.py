@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from headwater.cli import app
+from headwater.errors import NotFoundError
 from headwater.platform import Platform
 from tests.contracts.helpers import CONTRACT, set_contract
 
@@ -157,3 +158,14 @@ def test_cli_json_reports_failures_and_warnings_apart(shop_root, clock):
     assert res.exit_code == 0 and (out["moved"], out["still_failing"]) == (0, 7)
     assert out["warned"]["email.length"] == 7 and "email.length" not in out["failures"]
     assert sum(out["failures"].values()) == 7  # each planted row breaks exactly one quarantine rule
+
+
+def test_replay_without_a_contract_says_how_to_bring_it_back_and_keeps_the_rows(shop_root, clock):
+    platform = Platform(shop_root, clock=clock)
+    platform.run()
+    (shop_root / "contracts" / "stg_orders.yaml").unlink()
+    platform = Platform(shop_root, clock=clock)
+    with pytest.raises(NotFoundError) as caught:
+        platform.contracts.replay("stg_orders")
+    assert "no contract" in str(caught.value) and "contracts/stg_orders.yaml" in caught.value.fix
+    assert platform.contracts.quarantine_rows("stg_orders", limit=None).num_rows == 7

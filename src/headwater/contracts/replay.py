@@ -115,6 +115,10 @@ def _judge(service: ContractService, product: str, rows: pa.Table):
     """
     platform = service.platform
     plan = service.plan_for(product)
+    if plan is None:  # the contract file was removed after rows were quarantined
+        raise NotFoundError(f"{product!r} has no contract to judge its quarantined rows by",
+                            fix=f"restore contracts/{product}.yaml (or write a new version), then run "
+                                f"`headwater quarantine replay {product}` again")
     plan = replace(plan, checks=tuple(c for c in plan.checks if c.level != "dataset"))
     data = quarantine.strip_meta(rows)
     session = platform.engine.session()

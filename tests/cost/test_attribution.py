@@ -66,9 +66,17 @@ def test_compute_scan_and_runs_come_from_the_ledger(ran):
 
 
 def test_shared_cost_follows_the_documented_rule(ran):
-    lines = ran.cost.showback("product", PERIOD).lines
-    pool = ran.project.config.cost.rates.control_plane_per_month * (PERIOD / timedelta(days=30))
+    """The project exists from its first step (all three products queued together): the window
+    before it is unattributed, the rest is split half evenly and half by runs."""
+    report = ran.cost.showback("product", PERIOD)
+    lines = report.lines
+    per_month = ran.project.config.cost.rates.control_plane_per_month
+    born = min(s.queued_at for s in ran.ledger.steps())
+    assert born > report.start
+    pool = per_month * ((report.end - born) / timedelta(days=30))
     assert math.fsum(line.shared_cost for line in lines) == pytest.approx(pool)
+    assert report.unattributed == pytest.approx(per_month * ((born - report.start) / timedelta(days=30)))
+    assert report.unattributed + pool == pytest.approx(per_month * (PERIOD / timedelta(days=30)))
     runs = sum(line.runs for line in lines)
     for line in lines:
         assert line.shared_cost == pytest.approx(pool / 2 / len(lines) + pool / 2 * line.runs / runs)
@@ -105,12 +113,15 @@ def test_downstream_reads_are_the_input_snapshots_read(ran):
     assert lines["daily_revenue"].downstream_read_gb == 0
 
 
-def test_a_window_before_any_run_costs_only_its_share_of_the_control_plane(ran):
+def test_a_window_before_the_project_existed_charges_nobody(ran):
+    """Its control plane is reported as unattributed, not charged to products that did not exist."""
     usage = ran.cost.usage()
     early = ran.cost.showback("product", timedelta(days=1), usage=usage,
                               end=usage.now - timedelta(days=2))
-    assert all(line.runs == 0 and line.storage_cost == 0 for line in early.lines)
-    assert early.total == pytest.approx(ran.project.config.cost.rates.control_plane_per_month / 30)
+    assert all(line.runs == 0 and line.storage_cost == 0 and line.shared_cost == 0 for line in early.lines)
+    assert early.total == 0
+    assert early.unattributed == pytest.approx(ran.project.config.cost.rates.control_plane_per_month / 30)
+    assert early.to_dict()["unattributed_cost"] == early.unattributed
 
 
 def test_an_unknown_grouping_names_the_fix(ran):

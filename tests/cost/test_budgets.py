@@ -2,7 +2,8 @@
 
 The cost model here prices only the control plane (30 a month, split by the documented rule), so
 every amount follows from the clock: with equal runs each of the three products costs exactly a
-third of a unit a day. Expectations are derived from that rule, not copied from a run.
+third of a unit a day from its first step on (nothing before it existed). Expectations are derived
+from that rule, not copied from a run.
 """
 
 from __future__ import annotations
@@ -48,17 +49,24 @@ def budgeted(tmp_path):
                                                "products/sales.yaml": PRODUCT_BUDGET})
 
 
+def _born(platform):
+    """The project's first step: the products exist from then on (all queued by the same run)."""
+    return min(s.queued_at for s in platform.ledger.steps())
+
+
 def test_actual_and_forecast_follow_the_cost_model(budgeted):
     clock = budgeted.clock
     clock.advance(timedelta(days=3, hours=5))
     report = budgeted.cost.budgets(send=False)
     start, end = month_bounds(clock.now())
-    elapsed, month_days = (clock.now() - start) / timedelta(days=1), (end - start).days
+    born = _born(budgeted)
+    assert born > start  # the month began before the project: those hours are nobody's
+    existed, to_month_end = (clock.now() - born) / timedelta(days=1), (end - born) / timedelta(days=1)
     statuses = {s.name: s for s in report.statuses}
     assert set(statuses) == set(BUDGET)
     for name, per_day in DAILY.items():
-        assert statuses[name].actual == pytest.approx(per_day * elapsed)
-        assert statuses[name].forecast == pytest.approx(per_day * month_days)
+        assert statuses[name].actual == pytest.approx(per_day * existed)
+        assert statuses[name].forecast == pytest.approx(per_day * to_month_end)
         assert statuses[name].daily_trend == pytest.approx(0, abs=1e-9)
         assert statuses[name].budget == BUDGET[name]
 
@@ -79,15 +87,15 @@ def test_alerts_fire_once_at_80_and_100_percent_forecast_then_actual(budgeted):
 
     assert len(sink.sent) == len(fired)
     assert {a.source for a in sink.sent} == {"cost"}
-    month_days = (end - start).days
+    month_days, born = (end - start).days, _born(budgeted)
     evaluations = [start.replace(hour=12) + timedelta(days=d) for d in range(month_days)]
     expected = {}
     for name, per_day in DAILY.items():
         for threshold in (0.8, 1.0):
             limit = threshold * BUDGET[name]
-            if per_day * month_days >= limit:
+            if per_day * (end - born).total_seconds() / 86400 >= limit:
                 expected[(name, "forecast", threshold)] = evaluations[0]
-            first = next((t for t in evaluations if per_day * (t - start).total_seconds() / 86400 >= limit),
+            first = next((t for t in evaluations if per_day * (t - born).total_seconds() / 86400 >= limit),
                          None)
             if first is not None:
                 expected[(name, "actual", threshold)] = first
@@ -99,18 +107,22 @@ def test_alerts_fire_once_at_80_and_100_percent_forecast_then_actual(budgeted):
 
 
 def test_a_rising_trend_raises_the_forecast(tmp_path):
-    """More runs each day shift the run-share of the control plane to one product: its daily cost
-    rises, and its forecast exceeds a flat extrapolation of its month to date."""
+    """Every product runs once a day and one of them once more each day: the run-share of the
+    control plane shifts to it, its daily cost rises, and its forecast exceeds a flat extrapolation
+    of its month to date. (Its own runs alone would not: with nobody else running, all of the
+    run-share is its share whatever the count.)"""
     platform = build(tmp_path / "mini", runs=1, **{"headwater.yaml": ONLY_CONTROL_PLANE,
                                                    "products/sales.yaml": PRODUCT_BUDGET})
     for day in range(1, 6):
         platform.clock.set(platform.clock.now().replace(hour=6) + timedelta(days=1))
+        assert platform.run().status == "success"
         for _ in range(day):
             platform.clock.advance(timedelta(minutes=10))
             assert platform.run(["daily_revenue"]).status == "success"
     status = next(s for s in platform.cost.budgets(send=False).statuses if s.name == "daily_revenue")
-    start, end = month_bounds(platform.clock.now())
-    flat = status.actual / ((platform.clock.now() - start) / (end - start))
+    end = month_bounds(platform.clock.now())[1]
+    born = _born(platform)
+    flat = status.actual / ((platform.clock.now() - born) / (end - born))  # the same rate all month
     assert status.daily_trend > 0
     assert status.forecast > flat
 

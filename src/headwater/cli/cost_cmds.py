@@ -93,6 +93,9 @@ def showback(
         for part in showback_tables(report, f"cost by {by}, {span} to "
                                             f"{report.end:%Y-%m-%d %H:%M} UTC: {_money(report.total, cur)}"):
             out.print(part)
+        if report.unattributed:
+            out.print(f"not in any line: {_money(report.unattributed, cur)} of control plane for "
+                      "time before any product existed", markup=False)
 
 
 def showback_tables(report, title: str) -> list:

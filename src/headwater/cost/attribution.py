@@ -10,22 +10,25 @@ Every amount is attributed to exactly one product, so any roll-up sums to the to
   plus GB-months of history (files only older live snapshots reference) at the class of its
   retention tier; tables it owns (``<product>__quarantine``) count with it;
 - runs: steps run x ``per_run``;
-- shared: ``control_plane_per_month`` pro rata to the window, half split evenly across declared
-  products (each occupies the catalog and the ledger whether it runs or not) and half by share of
-  steps run in the window (the control plane's work is per run). With no steps, all of it evenly.
+- shared: ``control_plane_per_month`` pro rata to the window, half split evenly across the
+  declared products that existed (each occupies the catalog and the ledger whether it runs or
+  not) and half by share of steps run (the control plane's work is per run), never for time
+  before a product existed; time when no product existed is unattributed (``headwater.cost.shared``).
+
+The product lines therefore sum to the attributed cost; ``shared_split`` gives the unattributed rest.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from headwater.cost.shared import MONTH, SharedSplit, split_shared
 from headwater.cost.storage import integrate
 from headwater.cost.usage import Usage
 
 GB = 1024 ** 3
-MONTH = timedelta(days=30)
 GROUPS = ("product", "domain", "tier", "owner")
 
 
@@ -81,10 +84,8 @@ def attribute(project, usage: Usage, start: datetime, end: datetime) -> list[Cos
     names = sorted(project.products)
     steps = usage.steps_in(start, end)
     reads = usage.reads_in(start, end)
-    months = (end - start) / MONTH
-    shared_total = rates.control_plane_per_month * months
-    runs_by = {n: sum(1 for s in steps if s.product == n) for n in names}
-    all_runs = sum(runs_by.values())
+    shared_by = split_shared(names, usage.first_seen, steps, start, end,
+                             rates.control_plane_per_month).by_product
     downstream: dict[str, int] = {n: 0 for n in names}
     for step in steps:
         for name, size in step.input_bytes.items():
@@ -112,10 +113,7 @@ def attribute(project, usage: Usage, start: datetime, end: datetime) -> list[Cos
         scan_cost = scanned / GB * rates.scan_gb
         egress_cost = served / GB * rates.egress_gb
         run_cost = len(mine) * rates.per_run
-        if all_runs:
-            shared = shared_total / 2 / len(names) + shared_total / 2 * runs_by[name] / all_runs
-        else:
-            shared = shared_total / len(names)
+        shared = shared_by[name]
         total = math.fsum([compute_cost, storage_cost, scan_cost, egress_cost, run_cost, shared])
         rows = sum(s.rows_written for s in mine if s.status == "success")
         lines.append(CostLine(
@@ -133,6 +131,12 @@ def attribute(project, usage: Usage, start: datetime, end: datetime) -> list[Cos
             cost_per_1k_updates=total / rows * 1000 if rows else None,
             cost_per_run=total / len(mine) if mine else None))
     return lines
+
+
+def shared_split(project, usage: Usage, start: datetime, end: datetime) -> SharedSplit:
+    """The control plane of ``[start, end)``: per product (as in the lines) and unattributed."""
+    return split_shared(project.products, usage.first_seen, usage.steps_in(start, end), start, end,
+                        project.config.cost.rates.control_plane_per_month)
 
 
 def roll_up(lines: list[CostLine], by: str) -> list[CostLine]:

@@ -1,11 +1,14 @@
 """Monthly budgets per domain (``cost.budgets.domains``) and product (``cost.budget_per_month``).
 
-Actual is the month-to-date cost. The forecast adds the rest of the month from the trend: a
-least-squares line through the daily cost of the last ``forecast_window`` (only days since the
-first run, so a new project is not averaged with days it did not exist), integrated over the
-days left and never below zero. Each share in ``alert_at`` (default 80% and 100%) raises one
-alert per scope, month and kind (``forecast`` or ``actual``), remembered in the ledger so it is
-sent once; they go through the project's alert sinks.
+Actual is the month-to-date cost; a product pays no shared cost for days before it existed
+(``headwater.cost.shared``). The forecast adds the rest of the month from the trend: a
+least-squares line through the daily cost of the last ``forecast_window``, integrated over the
+days left and never below zero. A scope's days are the whole days since its first product
+existed, so a new product is averaged neither with days it did not exist nor with a part of a
+day; one younger than a day has one day: its cost so far, its shared part taken as a daily rate.
+Each share in ``alert_at`` (default 80% and 100%) raises one alert per scope, month and kind
+(``forecast`` or ``actual``), remembered in the ledger so it is sent once; they go through the
+project's alert sinks.
 """
 
 from __future__ import annotations
@@ -123,23 +126,13 @@ def evaluate_budgets(service, usage, send: bool = True, sinks=None) -> BudgetRep
     scopes.update({("product", n): p.cost.budget_per_month for n, p in project.products.items()
                    if p.cost.budget_per_month is not None})
 
-    def by_scope(lines) -> dict[tuple[str, str], float]:
-        out: dict[tuple[str, str], float] = {}
-        for line in lines:
-            for key in (("domain", line.domain), ("product", line.key)):
-                out[key] = out.get(key, 0.0) + line.total_cost
-        return out
-
-    actual = by_scope(attribute(project, usage, start, now))
-    first = min((s.queued_at for s in usage.steps), default=now)
-    days = min(int(cfg.budgets.forecast_window / DAY), max(math.ceil((now - first) / DAY), 1))
-    daily = [by_scope(attribute(project, usage, now - DAY * (days - i), now - DAY * (days - i - 1)))
-             for i in range(days)]
+    actual = _by_scope(attribute(project, usage, start, now))
+    series_of = _daily_series(project, usage, list(scopes), int(cfg.budgets.forecast_window / DAY))
     days_left = (end - now) / DAY
     statuses, crossed = [], []
     for (scope, name), budget in sorted(scopes.items()):
         spent = actual.get((scope, name), 0.0)
-        series = [d.get((scope, name), 0.0) for d in daily]
+        series = series_of[(scope, name)]
         forecast = spent + project_rest(series, days_left)
         status = BudgetStatus(scope, name, month, budget, spent, forecast, fit_line(series)[1], "ok")
         for kind, amount in (("forecast", forecast), ("actual", spent)):
@@ -160,6 +153,42 @@ def evaluate_budgets(service, usage, send: bool = True, sinks=None) -> BudgetRep
         sent = _already_sent(platform, month)
         report.alerts = [a for a in crossed if (a.scope, a.name, a.kind, a.threshold) not in sent]
     return report
+
+
+def _by_scope(lines, amount: str = "total_cost") -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    for line in lines:
+        for key in (("domain", line.domain), ("product", line.key)):
+            out[key] = out.get(key, 0.0) + getattr(line, amount)
+    return out
+
+
+def _daily_series(project, usage, scopes: list[tuple[str, str]], window_days: int
+                  ) -> dict[tuple[str, str], list[float]]:
+    """Each scope's daily cost over the whole days (ending now) since its first product existed,
+    at most ``window_days``. Younger than a day: one value, the cost so far with its shared part
+    scaled to a day (the control plane is a rate; a run is not)."""
+    now = usage.now
+    born: dict[tuple[str, str], datetime] = {}
+    for name, at in usage.first_seen.items():
+        for key in (("domain", project.products[name].domain), ("product", name)):
+            born[key] = min(born.get(key, at), at)
+    whole = {key: min(window_days, math.floor((now - born[key]) / DAY))  # None: not born yet
+             if key in born and born[key] < now else None for key in scopes}
+    days = max((d for d in whole.values() if d), default=0)
+    daily = [_by_scope(attribute(project, usage, now - DAY * (days - i), now - DAY * (days - i - 1)))
+             for i in range(days)]
+    last_day = attribute(project, usage, now - DAY, now)
+    total, shared = _by_scope(last_day), _by_scope(last_day, "shared_cost")
+    out: dict[tuple[str, str], list[float]] = {}
+    for key in scopes:
+        if whole[key] is None or window_days <= 0:
+            out[key] = []
+        elif whole[key]:
+            out[key] = [d.get(key, 0.0) for d in daily[days - whole[key]:]]
+        else:
+            out[key] = [total.get(key, 0.0) + shared.get(key, 0.0) * (DAY / (now - born[key]) - 1)]
+    return out
 
 
 def _already_sent(platform, month: str) -> set[tuple]:

@@ -33,6 +33,7 @@ def stage(platform, console) -> dict:
              for p in planted}
     summary = {
         "currency": showback.currency, "total_30d": showback.total,
+        "unattributed_30d": showback.unattributed,  # control plane before the project existed
         "showback": [line.to_dict() for line in showback.lines],
         "by_domain": {line.key: line.total_cost for line in domains.lines},
         "waste": [f.to_dict() for f in waste.findings],
@@ -55,6 +56,9 @@ def _show(console, showback, domains, waste, budgets, retention, planted) -> Non
     for part in showback_tables(showback, f"cost: showback, last 30 days: {_money(showback.total, cur)} "
                                           "(all fields: headwater cost --csv)"):
         console.print(part)
+    if showback.unattributed:
+        console.print(f"not in any line: {_money(showback.unattributed, cur)} of control plane for the part "
+                      "of the 30 days before the project existed", markup=False)
     console.print(table("by domain", ["domain", "products", "runs", "total"],
                         [[d.key, d.products, d.runs, _money(d.total_cost, cur)] for d in domains.lines]))
     rows = [[f.kind, f.product, f.owner, _money(f.monthly_cost, cur), _money(f.savings_per_month, cur),

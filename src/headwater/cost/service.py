@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from headwater.cost.attribution import GROUPS, CostLine, attribute, roll_up
+from headwater.cost.attribution import GROUPS, CostLine, attribute, roll_up, shared_split
 from headwater.cost.schema import ReadRow
 from headwater.cost.usage import Usage, load_usage
 from headwater.errors import HeadwaterError, LedgerError
@@ -30,11 +30,14 @@ class Showback:
     end: datetime
     currency: str
     lines: list[CostLine]
-    total: float
+    total: float  # the sum of the lines: everything attributed
+    # control plane of time in the window when no declared product existed yet: in no line
+    unattributed: float = 0.0
 
     def to_dict(self) -> dict:
         return {"by": self.by, "start": self.start.isoformat(), "end": self.end.isoformat(),
                 "currency": self.currency, "total_cost": self.total,
+                "unattributed_cost": self.unattributed,
                 "lines": [line.to_dict() for line in self.lines]}
 
 
@@ -45,11 +48,12 @@ class Trend:
     buckets: list[datetime]
     series: dict[str, list[float]]
     growth: list[dict] = field(default_factory=list)
+    unattributed: list[float] = field(default_factory=list)  # per bucket, as in Showback
 
     def to_dict(self) -> dict:
         return {"by": self.by, "bucket_seconds": self.bucket.total_seconds(),
                 "buckets": [b.isoformat() for b in self.buckets], "series": self.series,
-                "growth": self.growth}
+                "unattributed": self.unattributed, "growth": self.growth}
 
 
 class CostService:
@@ -95,9 +99,11 @@ class CostService:
         end = end or now
         start = end - period
         usage = usage or self.usage(since=start)
-        lines = attribute(self.platform.project, usage, start, end)
+        project = self.platform.project
+        lines = attribute(project, usage, start, end)
         total = math.fsum(line.total_cost for line in lines)
-        return Showback(by, start, end, self.config.currency, roll_up(lines, by), total)
+        return Showback(by, start, end, self.config.currency, roll_up(lines, by), total,
+                        shared_split(project, usage, start, end).unattributed)
 
     def trend(self, by: str = "product", period: timedelta = timedelta(days=90),
               bucket: timedelta = timedelta(days=7), usage: Usage | None = None) -> Trend:
@@ -118,9 +124,11 @@ class CostService:
         first = usage.now - bucket * count
         starts = [first + bucket * i for i in range(count)]
         series: dict[str, list[float]] = {}
+        project = self.platform.project
         for i, start in enumerate(starts):
-            for line in roll_up(attribute(self.platform.project, usage, start, start + bucket), by):
+            for line in roll_up(attribute(project, usage, start, start + bucket), by):
                 series.setdefault(line.key, [0.0] * count)[i] = line.total_cost
+        unattributed = [shared_split(project, usage, start, start + bucket).unattributed for start in starts]
         half = count // 2 or 1
         growth = []
         for key, values in series.items():
@@ -128,7 +136,7 @@ class CostService:
             growth.append({"key": key, "before": before, "after": after,
                            "growth": (after - before) / before if before else None})
         growth.sort(key=lambda g: (g["growth"] is None, -(g["growth"] or 0), -g["after"]))
-        return Trend(by, bucket, starts, series, growth)
+        return Trend(by, bucket, starts, series, growth, unattributed)
 
     # budgets, waste, retention live in their own modules ---------------------
     def budgets(self, send: bool = True, usage: Usage | None = None, sinks=None):

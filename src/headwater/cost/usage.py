@@ -2,6 +2,13 @@
 
 A ``Usage`` is a frozen picture of the ledger and the lakehouse at one moment; attribution
 prices any window of it, so a trend of twelve buckets reads the metadata once.
+
+It also says since when each product exists (``first_seen``): the first step the ledger
+recorded for it (queued, of any status), or its oldest live snapshot if that is older (a table
+loaded outside headwater, or a ledger that lost rows). A product's declaration in a YAML file
+carries no date, and its table is created by its first step, so the ledger is the record of
+when the control plane started carrying it. Shared cost is attributed to a product only from
+then on.
 """
 
 from __future__ import annotations
@@ -9,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from headwater.cost.schema import ReadRow
@@ -66,6 +73,8 @@ class Usage:
     tables: dict[str, TableFiles] = field(default_factory=dict)
     # tables a product owns besides its own, e.g. <product>__quarantine: priced with the product
     companions: dict[str, list[TableFiles]] = field(default_factory=dict)
+    # product -> when it came to exist (see the module docstring); absent: not yet
+    first_seen: dict[str, datetime] = field(default_factory=dict)
 
     def steps_in(self, start: datetime, end: datetime, product: str | None = None) -> list[StepUse]:
         return [s for s in self.steps if start < s.queued_at <= end
@@ -93,7 +102,8 @@ def load_usage(platform, since: datetime | None = None) -> Usage:
                 table_files(platform.lakehouse.load(table), table, step_times))
     data_bytes = {name: {s.snapshot_id: sum(size for path, size in s.files.items() if path in s.data_files)
                          for s in files.snapshots} for name, files in tables.items()}
-    usage = Usage(platform.clock.now(), tables=tables, companions=companions)
+    usage = Usage(platform.clock.now(), tables=tables, companions=companions,
+                  first_seen=_first_seen(project, ledger, tables, companions))
     for row in ledger.steps(since=since):
         if row.product not in project.products or row.status not in RUN_STATUSES:
             continue
@@ -108,6 +118,24 @@ def load_usage(platform, since: datetime | None = None) -> Usage:
             usage.reads.append(ServedRead(r.product, r.snapshot_id, r.channel, r.reader, int(r.bytes), int(r.rows),
                                           r.read_at))
     return usage
+
+
+def _first_seen(project, ledger, tables: dict[str, TableFiles],
+                companions: dict[str, list[TableFiles]]) -> dict[str, datetime]:
+    """When each declared product first appears: its first step in the whole ledger (not only
+    from ``since``: a budget for this month must know the product ran last month), or the oldest
+    live snapshot of a table it owns, whichever is older."""
+    with Session(ledger.engine) as session:
+        seen = {product: at for product, at in session.execute(
+            select(StepRow.product, func.min(StepRow.queued_at)).group_by(StepRow.product))
+            if product in project.products and at is not None}
+    for name in project.products:
+        owned = ([tables[name]] if name in tables else []) + companions.get(name, [])
+        for files in owned:
+            if files.snapshots:
+                oldest = files.snapshots[0].committed_at  # sorted oldest first
+                seen[name] = min(seen.get(name, oldest), oldest)
+    return seen
 
 
 def _input_bytes(project, data_bytes: dict[str, dict[int, int]], inputs: dict[str, str],

@@ -58,13 +58,13 @@ def show(
         return
     out = console()
     n = data["node"]
-    out.print(f"[bold]{n['type'].lower()} {n['namespace']}/{n['name']}[/]"
-              + (f"  (also {', '.join(n['aliases'])})" if n["aliases"] else ""))
+    also = [name for name in (n["uri"], *n["aliases"]) if name != n["label"]]
+    out.print(f"[bold]{n['type'].lower()} {n['label']}[/]" + (f"  (also {', '.join(also)})" if also else ""))
     for way in ("upstream", "downstream"):
         if way in data:
             out.print(table(f"{way} ({len(data[way])})", ["hops", "type", "node", "owners"],
-                            [[x["distance"], x["type"].lower(), x.get("product") or x.get("source")
-                              or f"{x['namespace']}/{x['name']}", ", ".join(x["owners"])] for x in data[way]]))
+                            [[x["distance"], x["type"].lower(), x["label"], ", ".join(x["owners"])]
+                             for x in data[way]]))
 
 
 def impact(
@@ -78,24 +78,24 @@ def impact(
         print_json(data)
         return
     out = console()
-    name = data["target"].get("product") or data["target"]["name"]
+    name = data["target"]["label"]
     if data["column"] is None:
         out.print(table(f"downstream of {name}: {len(data['datasets'])} datasets, {len(data['jobs'])} jobs",
                         ["hops", "type", "node", "owner", "on call"],
-                        [[x["distance"], x["type"].lower(), x.get("product") or f"{x['namespace']}/{x['name']}",
+                        [[x["distance"], x["type"].lower(), x["label"],
                           ", ".join(x["owners"]), x.get("oncall")] for x in data["jobs"] + data["datasets"]]))
     else:
         out.print(table(f"changing {name}.{data['column']} breaks", ["job", "references", "owner", "on call"],
-                        [[x.get("product") or x["name"], ", ".join(x["references"]), ", ".join(x["owners"]),
+                        [[x["label"], ", ".join(x["references"]), ", ".join(x["owners"]),
                           x.get("oncall")] for x in data["broken_jobs"]]))
         out.print(table("columns computed from it", ["dataset", "column", "from"],
-                        [[c["product"] or c["dataset"], c["column"], c["from"]] for c in data["changed_columns"]]))
+                        [[c["label"], c["column"], c["from"]] for c in data["changed_columns"]]))
         out.print(table("stale downstream", ["hops", "type", "node", "owner"],
-                        [[x["distance"], x["type"].lower(), x.get("product") or x["name"], ", ".join(x["owners"])]
+                        [[x["distance"], x["type"].lower(), x["label"], ", ".join(x["owners"])]
                          for x in data["stale"]]))
         if data["unknown_use"]:
             out.print(table("read by jobs whose column use is unknown", ["job", "owner"],
-                            [[f"{x['namespace']}/{x['name']}", ", ".join(x["owners"])] for x in data["unknown_use"]]))
+                            [[x["label"], ", ".join(x["owners"])] for x in data["unknown_use"]]))
     out.print(table("consumers to tell", ["consumer", "owner", "via", "kind"],
                     [[c["name"], c["owner"], c["via"], c["kind"]] for c in data["consumers"]]))
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from headwater.diagnose.path import Hop, RunDag
 from headwater.diagnose.runs import RunIndex, RunRecord
 from headwater.lineage.graph import LineageGraph
+from headwater.lineage.naming import uri
 
 LOCAL_NAMESPACES = ("file", "headwater://", "dbt://")
 
@@ -29,11 +30,10 @@ class Context:
         node = self.graph.get(node_id)
         if node is None:
             return node_id.split(":", 1)[-1]
-        for alias in sorted(node.aliases):
-            if alias.startswith("headwater://"):
-                ns, _, name = alias.rpartition(":")
-                return f"{ns}/{name}"
-        return f"{node.namespace}/{node.name}"
+        for ns, name in sorted(node.symlinks):
+            if ns.startswith("headwater://"):
+                return uri(ns, name)
+        return node.uri
 
     def owner(self, node_id: str) -> dict:
         node = self.graph.get(node_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from headwater.lineage.graph import LineageGraph, Node
+from headwater.lineage.graph import LineageGraph, Node, dataset_id
 
 JOB_FACETS_KEPT = ("ownership", "jobType", "sql", "documentation", "sourceCodeLocation", "tags", "dbtTest")
 DATASET_FACETS_KEPT = ("schema", "datasource", "ownership", "documentation", "dataSource",
@@ -76,7 +76,7 @@ def _dataset(graph: LineageGraph, doc: dict, origin: str) -> Node:
             for field_ in (spec or {}).get("inputFields") or ():
                 kind = ",".join(sorted({t.get("type", "") for t in field_.get("transformations") or ()
                                         if isinstance(t, dict)})) or "DIRECT"
-                sources.append((f"dataset:{field_['namespace']}:{field_['name']}", field_["field"], kind))
+                sources.append((dataset_id(field_["namespace"], field_["name"]), field_["field"], kind))
             cols[column] = sources
     return ds
 
@@ -104,7 +104,7 @@ def apply_project(graph: LineageGraph, project, warehouse: str, table_namespace:
         ds = graph.node("dataset", "file", f"{base}/{table_namespace}/{name}", "project")
         graph.add_alias(ds, ns, name)
     for name, product in project.products.items():
-        ds = graph.get(f"dataset:{ns}:{name}")
+        ds = graph.get(dataset_id(ns, name))
         job = graph.node("job", ns, name, "project")
         owner = product.owner.model_dump()
         for node in (ds, job):
@@ -114,4 +114,4 @@ def apply_project(graph: LineageGraph, project, warehouse: str, table_namespace:
                                           + [f"user:{p}" for p in product.owner.people])
         graph.link(job.id, ds.id)
         for parent in product.inputs:
-            graph.link(f"dataset:{ns}:{parent}", job.id)
+            graph.link(dataset_id(ns, parent), job.id)

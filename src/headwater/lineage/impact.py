@@ -49,8 +49,8 @@ def _entry(graph: LineageGraph, node_id: str, **extra) -> dict:
 def _describe(graph: LineageGraph, node_id: str) -> dict:
     node = graph.nodes[node_id]
     out = {"id": node.id, "type": node.kind.upper(), "namespace": node.namespace, "name": node.name,
-           "owners": node.owners}
-    for key in ("product", "tier", "domain"):
+           "uri": node.uri, "label": node.label, "owners": node.owners}
+    for key in ("product", "source", "tier", "domain"):
         if node.attrs.get(key):
             out[key] = node.attrs[key]
     owner = node.attrs.get("owner") or {}
@@ -70,7 +70,7 @@ def _consumers(graph: LineageGraph, node_ids) -> list[dict]:
             if key not in seen:
                 seen.add(key)
                 out.append({"name": c.get("name"), "owner": c.get("owner"), "reads": c.get("reads"),
-                            "via": node.attrs.get("product") or node.label, "kind": "declared"})
+                            "via": node.label, "kind": "declared"})
         if node.kind == "job" and node.attrs.get("exposure"):
             key = (node.name, "exposure")
             if key not in seen:
@@ -78,11 +78,6 @@ def _consumers(graph: LineageGraph, node_ids) -> list[dict]:
                 out.append({"name": node.name, "owner": ", ".join(node.owners) or None,
                             "via": node.attrs.get("exposure"), "kind": "dbt exposure"})
     return sorted(out, key=lambda c: (c["via"] or "", c["name"] or ""))
-
-
-def _name(graph: LineageGraph, node_id: str) -> str:
-    node = graph.nodes[node_id]
-    return node.attrs.get("product") or node.attrs.get("source") or node.label
 
 
 def dataset_impact(graph: LineageGraph, start: str, depth: int | None = None) -> dict:
@@ -102,7 +97,7 @@ def column_impact(graph: LineageGraph, index: ColumnIndex, start: str, column: s
     broken: dict[str, list[str]] = {}
     unknown: set[str] = set()
     queue = deque([(start, column)])
-    name = graph.nodes[start].attrs.get("product") or graph.nodes[start].name
+    name = graph.nodes[start].label
     for job in index.readers.get((start, column), ()):  # only the changed column's own readers break
         broken[job] = [f"{name}.{column}"]
     for job in graph.children.get(start, ()):
@@ -124,9 +119,9 @@ def column_impact(graph: LineageGraph, index: ColumnIndex, start: str, column: s
     return {
         "target": _entry(graph, start), "column": column,
         "broken_jobs": [_entry(graph, j, references=sorted(set(cols))) for j, cols in sorted(broken.items())],
-        "changed_columns": [{"dataset": graph.nodes[ds].label, "product": graph.nodes[ds].attrs.get("product"),
-                             "column": col,
-                             "from": None if src is None else f"{_name(graph, src[0])}.{src[1]}"}
+        "changed_columns": [{"dataset": graph.nodes[ds].uri, "product": graph.nodes[ds].attrs.get("product"),
+                             "label": graph.nodes[ds].label, "column": col,
+                             "from": None if src is None else f"{graph.nodes[src[0]].label}.{src[1]}"}
                             for (ds, col), src in changed.items() if (ds, col) != (start, column)],
         "stale": [_entry(graph, n, distance=d) for n, d in sorted(stale.items(), key=lambda x: (x[1], x[0]))],
         "unknown_use": [_entry(graph, j) for j in sorted(unknown)],

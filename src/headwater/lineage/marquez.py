@@ -8,6 +8,7 @@ node is included when it is at most ``depth`` jobs away from the start in either
 from __future__ import annotations
 
 from headwater.lineage.graph import LineageGraph, Node
+from headwater.lineage.naming import uri
 
 
 def _dataset_data(node: Node) -> dict:
@@ -19,7 +20,7 @@ def _dataset_data(node: Node) -> dict:
             "fields": [{"name": f.get("name"), "type": f.get("type"), "tags": [],
                         "description": f.get("description")} for f in schema.get("fields") or ()],
             "tags": [], "description": (node.facets.get("documentation") or {}).get("description"),
-            "facets": node.facets, "symlinks": sorted(node.aliases),
+            "facets": node.facets, "symlinks": sorted(uri(*s) for s in node.symlinks),
             "owners": node.owners}
 
 

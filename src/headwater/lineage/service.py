@@ -16,7 +16,7 @@ from typing import Any
 from headwater.errors import HeadwaterError, NotFoundError
 from headwater.lineage.build import apply_event, apply_project
 from headwater.lineage.columns import sql_columns
-from headwater.lineage.graph import LineageGraph
+from headwater.lineage.graph import LineageGraph, dataset_id, job_id
 from headwater.lineage.impact import ColumnIndex, column_impact, dataset_impact
 from headwater.lineage.store import IngestResult, ingest, latest_id, load_events
 
@@ -69,33 +69,33 @@ class LineageService:
         self._refs: dict[str, set[tuple[str, str]]] = {}
         for name, sql in project.sql.items():
             inputs = project.products[name].inputs
-            ids = {i: graph.canonical(f"dataset:{ns}:{i}") for i in inputs}
+            ids = {i: graph.canonical(dataset_id(ns, i)) for i in inputs}
             schema = {i: _schema(graph, nid) for i, nid in ids.items()}
             schema = {k: v for k, v in schema.items() if v}
             key = (sql, json.dumps(schema, sort_keys=True))
             if key not in self._sql_memo:
                 self._sql_memo[key] = sql_columns(sql, schema)
             found = self._sql_memo[key]
-            out_id = graph.canonical(f"dataset:{ns}:{name}")
-            job_id = graph.canonical(f"job:{ns}:{name}")
+            out_id = graph.canonical(dataset_id(ns, name))
+            job = graph.canonical(job_id(ns, name))
             if found.problem is None:
-                self._refs[job_id] = {(ids[t], c) for t, c in found.references if t in ids}
+                self._refs[job] = {(ids[t], c) for t, c in found.references if t in ids}
             cols = graph.columns.setdefault(out_id, {})
             for column, sources in found.outputs.items():
                 cols.setdefault(column, [(ids[t], c, k) for t, c, k in sources if t in ids])
-        self._derive_foreign(graph, {graph.canonical(f"job:{ns}:{n}") for n in project.sql})
+        self._derive_foreign(graph, {graph.canonical(job_id(ns, n)) for n in project.sql})
 
     def _derive_foreign(self, graph: LineageGraph, done: set[str]) -> None:
         """The same for any other job whose events carry a SQL facet (dbt models, SQL operators):
         a table the query names is the input dataset whose name ends with it."""
-        for job_id, node in graph.nodes.items():
+        for jid, node in graph.nodes.items():
             query = (node.facets.get("sql") or {}).get("query") if node.kind == "job" else None
-            inputs = [i for i in graph.parents.get(job_id, ()) if i in graph.nodes]
+            inputs = [i for i in graph.parents.get(jid, ()) if i in graph.nodes]
             tested = (node.facets.get("dbtTest") or {}).get("column")
-            if tested and inputs and job_id not in done:  # a dbt generic test names its column
-                self._refs[job_id] = {(i, tested) for i in inputs}
+            if tested and inputs and jid not in done:  # a dbt generic test names its column
+                self._refs[jid] = {(i, tested) for i in inputs}
                 continue
-            if not query or job_id in done:
+            if not query or jid in done:
                 continue
             ids = {graph.nodes[i].name.rsplit(".", 1)[-1].rsplit("/", 1)[-1].lower(): i for i in inputs}
             schema = {t: _schema(graph, i) for t, i in ids.items()}
@@ -105,8 +105,8 @@ class LineageService:
             found = self._sql_memo[key]
             if found.problem is not None:
                 continue
-            self._refs[job_id] = {(ids[t.lower()], c) for t, c in found.references if t.lower() in ids}
-            for out_id in graph.children.get(job_id, ()):
+            self._refs[jid] = {(ids[t.lower()], c) for t, c in found.references if t.lower() in ids}
+            for out_id in graph.children.get(jid, ()):
                 cols = graph.columns.setdefault(out_id, {})
                 for column, sources in found.outputs.items():
                     cols.setdefault(column, [(ids[t.lower()], c, k) for t, c, k in sources if t.lower() in ids])
@@ -115,7 +115,7 @@ class LineageService:
         """The node id of a product, source, node id, ``namespace/name`` or unique name."""
         graph = self.graph()
         ns = f"headwater://{self.platform.project.name}"
-        found = graph.find(text, (f"dataset:{ns}:{text}",))
+        found = graph.find(text, (dataset_id(ns, text),))
         if len(found) == 1:
             return found[0]
         if found:

@@ -284,10 +284,12 @@ class Platform:
                                     f" (and, once written, a product's companion tables: {kinds})")
         session = self.engine.session()
         served = []
+        tables = sorted(t for t in reads.tables if t in self.project.products or t in companions)
+        at = self.lakehouse.as_of_each(tables, as_of)  # a snapshot id: its table at it, the others at its time
         try:
             for name in sorted(reads.tables):
-                if name in self.project.products or name in companions:
-                    served.append(self.lakehouse.plan(name, as_of=as_of))
+                if name in at:
+                    served.append(self.lakehouse.plan(name, as_of=at[name]))
                     session.register_plan(name, served[-1])
                 elif name in self.project.sources:
                     session.register_source(name, self.project.sources[name], self.project.root)

@@ -137,6 +137,25 @@ def test_time_travel_by_snapshot_and_timestamp(mini):
         hw.query("SELECT 1 FROM stg_orders", as_of="42")
 
 
+def test_a_snapshot_id_reads_its_table_at_it_and_the_others_as_of_its_commit(mini):
+    hw = Platform(mini)
+    hw.run(["stg_orders", "stg_customers"])
+    first = hw.lakehouse.current("stg_orders")
+    customers_then = hw.lakehouse.current("stg_customers")
+    time.sleep(0.02)  # snapshot timestamps have millisecond resolution
+    write_orders(mini, days=4, per_day=4)
+    hw.run(["stg_orders", "stg_customers"])  # both tables move on
+    assert hw.lakehouse.current("stg_customers").snapshot_id != customers_then.snapshot_id
+    join = "SELECT count(*) AS n, count(DISTINCT c.customer_id) AS c FROM stg_orders o, stg_customers c"
+    now = hw.query(join).to_pylist()[0]
+    then = hw.query(join, as_of=str(first.snapshot_id)).to_pylist()[0]
+    customers = hw.query("SELECT count(*) AS n FROM stg_customers",
+                         as_of=str(customers_then.snapshot_id)).to_pylist()[0]["n"]
+    assert then == {"n": 12 * customers, "c": customers} and now["n"] == 16 * now["c"]
+    with pytest.raises(NotFoundError, match="no table in the query"):
+        hw.query(join, as_of="42")
+
+
 def test_time_travel_never_shows_the_middle_of_an_overwrite(mini):
     """An overwrite commits a delete and an append together: no reader ever saw the empty middle."""
     hw = Platform(mini)

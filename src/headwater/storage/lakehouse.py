@@ -244,6 +244,22 @@ class Lakehouse:
                                            f"{_info(first).committed_at.isoformat()})" if first else ""))
         return snap.snapshot_id
 
+    def as_of_each(self, names: list[str], as_of: str | int | datetime | None) -> dict[str, str | int | datetime | None]:
+        """The ``as_of`` each of several tables is read at, for one query over all of them.
+
+        A snapshot id belongs to one table: that table is read at it, and the others as they
+        were when it was committed, so a join sees one moment. A time applies to every table.
+        """
+        if not (isinstance(as_of, int) or (isinstance(as_of, str) and as_of.isdigit())) or len(names) < 2:
+            return dict.fromkeys(names, as_of)
+        owners = {n: snap for n in names if (snap := self.load(n).snapshot_by_id(int(as_of))) is not None}
+        if not owners:
+            raise NotFoundError(f"no table in the query ({', '.join(names)}) has snapshot {as_of}",
+                                fix="`headwater snapshots PRODUCT` lists a table's snapshot ids; "
+                                    "an ISO time (--as-of 2026-11-23T10:00:00Z) reads every table as of one moment")
+        when = _info(next(iter(owners.values()))).committed_at
+        return {n: int(as_of) if n in owners else when for n in names}
+
     def plan(self, name: str, as_of: str | int | datetime | None = None) -> ScanPlan:
         from pyiceberg.io.pyarrow import schema_to_pyarrow
 

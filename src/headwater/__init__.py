@@ -10,10 +10,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from headwater.arrow_memory import keep_freed_pages, keep_heap_pages
+from headwater.arrow_memory import keep_freed_pages
 
 keep_freed_pages()  # before anything loads pyarrow: mimalloc reads its options then (arrow_memory.py)
-keep_heap_pages()  # DuckDB's Arrow output comes from glibc's malloc (ADR 0011)
 
 __version__ = "0.1.0"
 

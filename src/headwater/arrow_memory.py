@@ -16,6 +16,7 @@ pyarrow's setting. Other pools (``ARROW_DEFAULT_MEMORY_POOL=jemalloc|system``) a
 
 from __future__ import annotations
 
+import functools
 import os
 
 DECAY_MS = 30_000
@@ -31,6 +32,7 @@ def keep_freed_pages() -> str:
     return os.environ.setdefault("MIMALLOC_PURGE_DELAY", delay)
 
 
+@functools.cache
 def keep_heap_pages() -> int:
     """Let glibc's malloc keep up to ``HEADWATER_HEAP_KEEP_MB`` (default 512) freed MB per arena.
 
@@ -39,7 +41,8 @@ def keep_heap_pages() -> int:
     its threshold has adapted, trims freed memory past 2x the largest such block, so every batch
     of e-mails read from Parquet faulted its ~25 MB in afresh: 0.13-0.2 CPU-s of page faults per
     10M e-mails (ADR 0011). Blocks up to 32 MB come from the arenas and freed ones are kept up to
-    the limit. Returns the limit in MB; 0 (or a C library without ``mallopt``): left as it was.
+    the limit. Called by the first DuckDB session of a process (engines/duckdb.py), once.
+    Returns the limit in MB; 0 (or a C library without ``mallopt``): left as it was.
     """
     import ctypes
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from headwater.arrow_memory import keep_heap_pages
 from headwater.engines.base import InputStats
 from headwater.errors import EngineError, SpecError
 
@@ -42,6 +43,7 @@ class DuckDBSession:
     def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
         import duckdb
 
+        keep_heap_pages()  # DuckDB allocates with glibc's malloc, its Arrow output too (ADR 0011)
         self._duckdb = duckdb
         self.con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1,
                                           **({"memory_limit": memory_limit} if memory_limit else {})})

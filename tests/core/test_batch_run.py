@@ -139,7 +139,8 @@ def test_time_travel_by_snapshot_and_timestamp(mini):
 
 def test_a_snapshot_id_reads_its_table_at_it_and_the_others_as_of_its_commit(mini):
     hw = Platform(mini)
-    hw.run(["stg_orders", "stg_customers"])
+    hw.run(["stg_customers"])  # committed before the orders snapshot below: it existed then
+    hw.run(["stg_orders"])
     first = hw.lakehouse.current("stg_orders")
     customers_then = hw.lakehouse.current("stg_customers")
     time.sleep(0.02)  # snapshot timestamps have millisecond resolution

@@ -89,6 +89,29 @@ def test_failing_positions_equal_re2_with_nulls_empties_and_newlines(monkeypatch
     assert got.tolist() == want
 
 
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 128, 129, 1000])
+def test_every_block_length_and_empty_values_at_block_edges_get_re2s_verdict(n):
+    values = [f"user{i}@shop.example" for i in range(n)]
+    for i in {0, 63, 64, 127, 128, n - 1} & set(range(n)):  # first and last rows of blocks
+        values[i] = "" if i % 2 else "no at sign"
+    arr = pa.array(values)
+    want = [i for i, ok in enumerate(_re2(values, r"[^@ ]+@[^@ ]+\.[a-z]+")) if ok is False]
+    assert failing_positions(arr, r"[^@ ]+@[^@ ]+\.[a-z]+").tolist() == want
+    assert failing_positions(arr.slice(1), r"[^@ ]+@[^@ ]+\.[a-z]+").tolist() == [i - 1 for i in want if i]
+
+
+@pytest.mark.parametrize("pattern", [r"[^@ ]+@[^@ ]+\.[a-z]+", "é+ü", "中.", r"\w+\s\w*"])
+def test_values_read_from_duckdb_and_vouched_for_get_re2s_verdict(pattern):
+    import duckdb
+
+    values = _strings(5, 3000, newline=True)
+    con = duckdb.connect()
+    con.register("given", pa.table({"v": values}))
+    column = con.sql("SELECT v || '' AS v FROM given").to_arrow_table().column(0)  # DuckDB's own VARCHARs
+    want = [i for i, ok in enumerate(_re2(values, pattern)) if ok is False]
+    assert failing_positions(column, pattern, valid_utf8=True).tolist() == want
+
+
 def test_a_block_is_checked_row_by_row_only_where_the_complement_hits():
     values = pa.array([f"user{i}@shop.example" for i in range(10_000)])
     values = pc.if_else(pa.array(np.isin(np.arange(10_000), [5, 6000])), pa.scalar("bad"), values)

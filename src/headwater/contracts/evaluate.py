@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -25,6 +26,7 @@ from headwater.contracts.duckdb_compiler import (
     run_compiled,
     sample_sql,
 )
+from headwater.contracts.footers import footer_nulls
 from headwater.contracts.keys import KeyCount, KeyRange, duplicate_rows
 from headwater.contracts.model import Severity
 from headwater.contracts.patterns import failing_positions, pattern_failures, scannable
@@ -67,12 +69,16 @@ def schema_results(plan: CheckPlan, schema: pa.Schema) -> list[CheckResult]:
 def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse: Lakehouse,
              now: datetime, rows: int | None = None, row_ids: bool = True, samples: int = 5,
              existing: str | None = None, relation: str = BATCH,
-             project=None, batch: pa.Table | None = None) -> tuple[CheckRun, Verdict | None]:
+             project=None, batch: pa.Table | None = None,
+             files: Sequence[str] | None = None) -> tuple[CheckRun, Verdict | None]:
     """Every check of ``plan`` over ``relation`` (already registered in ``session``).
 
     ``batch``: the relation's rows in memory (the gate's batch, without ``__hw_row``); lets
     unique rules on an integer key find their duplicate rows in numpy (keys.py) and pattern
     rules on string columns run in Arrow (patterns.py).
+
+    ``files``: count mode, the Parquet files ``relation`` reads as they are (no delete files, no
+    filter); not-null rules are then counted from their footers (footers.py).
     """
     schema = schema_results(plan, relation_schema)
     missing = {r.check.columns[0] for r in schema if r.check.id.endswith(".schema")
@@ -121,6 +127,8 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
         ranges, external = _integer_keys(session, sub, relation_schema, relation, row_ids, existing, batch)
         if not row_ids:
             counted, found = _scan_outside(session, sub, relation_schema, relation, samples, masked, batch, ranges)
+            if files is not None:
+                counted.update(footer_nulls(session, sub, relation_schema, files, skip=frozenset(counted)))
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples, existing=existing,
                             masked=masked, strings=strings, external=external, counted=counted)
     verdict = run_compiled(session, compiled, now, batch if row_ids else None)
@@ -161,10 +169,10 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
     values: dict[str, list] = {c.id: [] for c in checks}
     counters = {c.id: KeyCount(ranges[c.id], k) for c in keyed}
 
-    def search(part) -> list[tuple[int, list]]:
+    def search(part, valid_utf8: bool) -> list[tuple[int, list]]:
         out = []
         for check in checks:
-            bad = failing_positions(part.column(check.columns[0]), check.params["pattern"])
+            bad = failing_positions(part.column(check.columns[0]), check.params["pattern"], valid_utf8=valid_utf8)
             taken = part.column(check.columns[0]).take(pa.array(bad[:k])).to_pylist() if k and len(bad) else []
             out.append((len(bad), taken))
         return out
@@ -177,7 +185,7 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
 
     if batch is not None:
         mark(batch)
-        parts = [search(batch.select(columns))] if checks else []
+        parts = [search(batch.select(columns), False)] if checks else []
     else:
         reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(READ_ROWS)
         workers = os.cpu_count() or 1
@@ -185,7 +193,7 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for b in reader:  # searched while the next batch is read, at most 2 per core held in memory
                 if checks:
-                    pending.append(pool.submit(search, b))
+                    pending.append(pool.submit(search, b, True))  # DuckDB's VARCHARs are valid UTF-8
                 mark(b)
                 if len(pending) >= 2 * workers:
                     parts.append(pending.popleft().result())

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform as py_platform
+import resource
 import subprocess
 import sys
 import time
@@ -30,6 +31,25 @@ from data import generate
 TOOLS = ("soda4", "soda", "pandera", "gx", "dcc")
 HEADWATER = ("floor (parquet)", "headwater check (parquet)", "headwater counts only", "floor (arrow batch)",
              "headwater check (arrow)", "headwater gate split (arrow)")  # in the order they run
+
+
+class Clock:
+    """Wall and CPU seconds (this process, all its threads) of the timed part of a run.
+
+    The CPU seconds do not depend on what else the machine runs, the wall seconds do: on a
+    shared 2-core machine the CPU ratio is the steadier of the two."""
+
+    def __enter__(self) -> Clock:  # noqa: PYI034 (typing.Self is 3.11+, headwater supports 3.10)
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, _cpu() - self.cpu
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _plan():
@@ -57,10 +77,9 @@ def headwater_check(path: Path, samples: int):
     s = _session()
     s.con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{path}')")
     schema = pq.read_schema(path)
-    t = time.perf_counter()
-    run, _ = evaluate(s, plan, schema, lakehouse=None, now=datetime.now(timezone.utc), row_ids=False,
-                      samples=samples, relation="t")
-    took = time.perf_counter() - t
+    with Clock() as took:
+        run, _ = evaluate(s, plan, schema, lakehouse=None, now=datetime.now(timezone.utc), row_ids=False,
+                          samples=samples, relation="t", files=[str(path)])  # as `contract check` passes a table's files
     s.close()
     return took, {r.check.id: r.failed_rows for r in run.results if r.check.level != "schema"}
 
@@ -73,11 +92,10 @@ def floor(path: Path, columns: list[str], table: pa.Table | None = None):
     else:
         s.con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{path}')")
     cols = ", ".join(f'"{c}"' for c in columns)
-    t = time.perf_counter()
-    s.con.sql(f"SELECT sum(hash({cols})) FROM t").fetchall()
-    took = time.perf_counter() - t
+    with Clock() as took:
+        s.con.sql(f"SELECT sum(hash({cols})) FROM t").fetchall()
     s.close()
-    return took
+    return took, None
 
 
 def in_memory(table: pa.Table, split: bool):
@@ -90,21 +108,22 @@ def in_memory(table: pa.Table, split: bool):
 
     plan = _plan()
     s = _session()
-    t = time.perf_counter()
-    if split:  # what ContractGate.apply does before its Iceberg writes
-        s.register_arrow(BATCH, with_row_ids(table))
-        run, verdict = evaluate(s, plan, table.schema, lakehouse=None, now=datetime.now(timezone.utc), samples=0,
-                                batch=table)
-        pass_done = time.perf_counter()
-        passed, quarantined, _ = gate_split(table, verdict)
-        extra = {"passed": passed.num_rows, "quarantined": quarantined.num_rows if quarantined else 0,
-                 "pass_seconds": round(pass_done - t, 3), "split_seconds": round(time.perf_counter() - pass_done, 3)}
-    else:
-        s.register_arrow("t", table)
-        run, _ = evaluate(s, plan, table.schema, lakehouse=None, now=datetime.now(timezone.utc), row_ids=False,
-                          samples=3, relation="t", batch=table)
-        extra = {}
-    took = time.perf_counter() - t
+    with Clock() as took:
+        if split:  # what ContractGate.apply does before its Iceberg writes
+            t = time.perf_counter()
+            s.register_arrow(BATCH, with_row_ids(table))
+            run, verdict = evaluate(s, plan, table.schema, lakehouse=None, now=datetime.now(timezone.utc),
+                                    samples=0, batch=table)
+            pass_done = time.perf_counter()
+            passed, quarantined, _ = gate_split(table, verdict)
+            extra = {"passed": passed.num_rows, "quarantined": quarantined.num_rows if quarantined else 0,
+                     "pass_seconds": round(pass_done - t, 3),
+                     "split_seconds": round(time.perf_counter() - pass_done, 3)}
+        else:
+            s.register_arrow("t", table)
+            run, _ = evaluate(s, plan, table.schema, lakehouse=None, now=datetime.now(timezone.utc), row_ids=False,
+                              samples=3, relation="t", batch=table)
+            extra = {}
     s.close()
     return took, {r.check.id: r.failed_rows for r in run.results if r.check.level != "schema"}, extra
 
@@ -137,13 +156,18 @@ def machine(note: str) -> dict:
             "shared": note}
 
 
-RUNS: list[list[float]] = []  # every repeat's seconds, in the order the runs are recorded
+def interleaved(runs: dict, repeat: int) -> dict:
+    """Each of ``runs`` once per round, for ``repeat`` rounds (floor, check, floor, check, ...).
 
-
-def best(fn, repeat):
-    results = [fn() for _ in range(repeat)]
-    RUNS.append([round(r[0] if isinstance(r, tuple) else r, 3) for r in results])
-    return min(results, key=lambda r: r[0] if isinstance(r, tuple) else r)
+    A change in the machine's load during the run then hits the floor and the check alike, where
+    running all repeats of one before the other let it fall on one side only. Returns name ->
+    (its fastest run's result, every run's wall seconds, every run's CPU seconds)."""
+    results: dict[str, list] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, fn in runs.items():
+            results[name].append(fn())
+    return {name: (min(rs, key=lambda r: r[0].wall), [round(r[0].wall, 3) for r in rs],
+                   [round(r[0].cpu, 3) for r in rs]) for name, rs in results.items()}
 
 
 def main() -> None:
@@ -167,10 +191,11 @@ def main() -> None:
                  "truth": truth,
                  "seconds": {}, "exact": {}, "notes": {}}
 
-    def record(name, seconds, counts, note=None):
+    def record(name, seconds, counts, note=None, walls=None, cpus=None):
         res["seconds"][name] = None if seconds is None else round(seconds, 3)
-        if name in HEADWATER:
-            res.setdefault("repeats", {})[name] = RUNS[HEADWATER.index(name)]
+        if walls:
+            res.setdefault("repeats", {})[name] = walls
+            res.setdefault("cpu_seconds", {})[name] = cpus
         if counts is not None:
             wrong = {k: (counts.get(k), v) for k, v in truth.items() if counts.get(k) != v}
             res["exact"][name] = not wrong
@@ -180,18 +205,17 @@ def main() -> None:
             res["notes"][name] = note
         print(f"{name:28} {res['seconds'][name]!s:>9}s  exact={res['exact'].get(name)}  {note or ''}", flush=True)
 
-    record("floor (parquet)", best(lambda: floor(path, columns), args.repeat), None)
-    t, counts = best(lambda: headwater_check(path, 5), args.repeat)
-    record("headwater check (parquet)", t, counts)
-    t, counts = best(lambda: headwater_check(path, 0), args.repeat)
-    record("headwater counts only", t, counts)
+    done = interleaved({"floor (parquet)": lambda: floor(path, columns),
+                        "headwater check (parquet)": lambda: headwater_check(path, 5),
+                        "headwater counts only": lambda: headwater_check(path, 0)}, args.repeat)
     table = pq.read_table(path)
-    record("floor (arrow batch)", best(lambda: floor(path, columns, table), args.repeat), None)
-    t, counts, _ = best(lambda: in_memory(table, False), args.repeat)
-    record("headwater check (arrow)", t, counts)
-    t, counts, split = best(lambda: in_memory(table, True), args.repeat)
-    record("headwater gate split (arrow)", t, counts)
-    res["gate_split"] = split
+    done |= interleaved({"floor (arrow batch)": lambda: floor(path, columns, table),
+                         "headwater check (arrow)": lambda: in_memory(table, False),
+                         "headwater gate split (arrow)": lambda: in_memory(table, True)}, args.repeat)
+    for name in HEADWATER:
+        fastest, walls, cpus = done[name]
+        record(name, fastest[0].wall, fastest[1], walls=walls, cpus=cpus)
+    res["gate_split"] = done["headwater gate split (arrow)"][0][2]
     del table
     for name in [t for t in args.tools.split(",") if t]:
         seconds, counts, note = tool(name, path)
@@ -213,6 +237,8 @@ def main() -> None:
         "check_vs_floor_parquet": round(s["headwater check (parquet)"] / s["floor (parquet)"], 2),
         "check_vs_floor_arrow": round(s["headwater check (arrow)"] / s["floor (arrow batch)"], 2),
         "gate_split_vs_check_arrow": round(s["headwater gate split (arrow)"] / s["headwater check (arrow)"], 2),
+        "check_vs_floor_parquet_cpu": _cpu_ratio(res, "headwater check (parquet)", "floor (parquet)"),
+        "check_vs_floor_parquet_paired": _paired(res, "headwater check (parquet)", "floor (parquet)"),
         "fastest_other_tool": min(((v, k) for k, v in s.items() if k in TOOLS
                                    and v is not None), default=(None, None))[1],
     }
@@ -226,11 +252,26 @@ def main() -> None:
         runs = res.get("repeats", {}).get(name)
         shown = f"{sec} (runs: {', '.join(map(str, runs))})" if runs else (sec if sec is not None else "n/a")
         lines.append(f"| {name} | {shown} | {res['exact'].get(name, '-')} | {res['notes'].get(name, '')} |")
+    lines += ["", "CPU seconds of each run (this process, all threads): " + "; ".join(
+        f"{name}: {', '.join(map(str, cpus))}" for name, cpus in res["cpu_seconds"].items())]
     lines += ["", "Ratios: " + ", ".join(f"{k} = {v}" for k, v in res["ratios"].items())]
     lines += ["", "Gate split, its fastest run: " + ", ".join(f"{k} = {v}" for k, v in res["gate_split"].items())]
     lines += ["", f"Load average before / after: {res['load_before']} / {res['load_after']}; "
               f"wall time of the whole run {res['run_seconds']} s."]
     (HERE / "results.md").write_text("\n".join(lines) + "\n")
+
+
+def _cpu_ratio(res: dict, run: str, base: str) -> float:
+    """CPU seconds of ``run``'s fastest-CPU repeat over ``base``'s."""
+    cpu = res["cpu_seconds"]
+    return round(min(cpu[run]) / min(cpu[base]), 2)
+
+
+def _paired(res: dict, run: str, base: str) -> float:
+    """The median over rounds of ``run``'s wall seconds over ``base``'s in the same round."""
+    walls = res["repeats"]
+    ratios = sorted(a / b for a, b in zip(walls[run], walls[base]))
+    return round(ratios[len(ratios) // 2], 2)
 
 
 if __name__ == "__main__":

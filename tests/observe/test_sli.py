@@ -187,3 +187,41 @@ def test_validity_and_completeness_from_the_real_contract_gate(tmp_path):
     written = step.details["conservation"]["written"]
     assert comp.detail["rows_expected"] == written + contract["quarantined"]
     assert comp.value == pytest.approx(written / (written + contract["quarantined"]))
+
+
+def _interval(hw, lane: str, read: int, written: int, at, quarantined: int = 0) -> None:
+    """One ledger step as a streaming or CDC lane records an interval of micro-batches."""
+    ledger = hw.ledger
+    run = ledger.start_run("mini", "test")
+    step = ledger.queue_step(run, "stg_orders", lane, None, "test")
+    ledger.start_step(step)
+    ledger.finish_step(step, "success", StepMetrics(
+        rows_read=read, rows_written=written, data_time=at,
+        details={"gate": {"passed": written, "quarantined": quarantined, "filtered": 0}}))
+
+
+@pytest.mark.parametrize("lane", ["streaming", "cdc"])
+def test_an_idle_stream_interval_is_no_completeness_event(sim, lane):
+    hw, clock = sim
+    for _ in range(3):
+        _interval(hw, lane, 100, 100, clock.now())
+        clock.advance(timedelta(minutes=1))
+    _interval(hw, lane, 0, 0, clock.now())  # the source sent nothing this minute
+    comp = hw.observe.slo("stg_orders").slis["completeness"]
+    assert (comp.value, comp.status.value) == (1.0, "ok")
+    assert comp.detail["idle_runs"] == 1 and comp.detail["rows_delivered"] == 100
+    assert (comp.budget.bad, comp.budget.total) == (0.0, 3.0)  # three events, the idle minute is none
+
+    clock.advance(timedelta(minutes=1))
+    _interval(hw, lane, 50, 0, clock.now(), quarantined=50)  # rows arrived and none was delivered
+    lost = hw.observe.slo("stg_orders").slis["completeness"]
+    assert (lost.value, lost.status.value) == (0.0, "breached")
+    assert lost.detail["zero_rows"] is True and lost.detail["rows_expected"] == 100  # the usual volume
+
+
+def test_a_stream_that_only_idled_has_no_completeness_yet(sim):
+    hw, clock = sim
+    _interval(hw, "streaming", 0, 0, clock.now())
+    comp = hw.observe.slo("stg_orders").slis["completeness"]
+    assert comp.status.value == "no_data" and comp.detail["idle_runs"] == 1
+    assert "idle" in comp.detail["reason"]

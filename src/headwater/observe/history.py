@@ -34,6 +34,8 @@ class StepView:
     output_snapshot_id: int | None
     partition: str | None
     details: dict
+    lane: str | None = None
+    rows_read: int | None = None
 
     @classmethod
     def of(cls, row, at: datetime) -> StepView:
@@ -42,7 +44,14 @@ class StepView:
                    row.started_at if row.started_at and row.started_at <= at else None,
                    row.finished_at if done else None, row.rows_written, row.bytes_written,
                    row.data_time, row.input_snapshots or {}, row.output_snapshot_id, row.partition,
-                   row.details or {})
+                   row.details or {}, row.lane, row.rows_read)
+
+    @property
+    def idle(self) -> bool:
+        """A streaming or CDC step that received nothing: its source was quiet in the step's
+        interval, so nothing can have been lost (a batch run's input is the files it was meant to
+        find, so a batch run with zero rows is not idle)."""
+        return self.lane in ("streaming", "cdc") and self.rows_read == 0
 
 
 @dataclass

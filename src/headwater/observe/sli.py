@@ -1,7 +1,8 @@
 """The budgeted SLIs of one product, computed from its ledger history at one instant.
 
 freshness     time-based: the share of seconds the data was fresher than the objective
-completeness  per run: rows delivered / rows expected by reconciliation; zero rows counts as 0
+completeness  per run: rows delivered / rows expected by reconciliation; zero rows counts as 0,
+              except a streaming or CDC interval that received nothing (idle: no event)
 availability  per scheduled run: succeeded within the freshness objective of its tick
 validity      per row: rows passing the contract / rows the gate saw (when a gate recorded it)
 
@@ -71,8 +72,13 @@ def expected_rows(h: History, obj: Objectives, step) -> tuple[float, str]:
 
 
 def completeness(h: History, obj: Objectives) -> tuple[SliResult, EventSeries]:
-    events, last = [], None
+    """Per run: delivered / expected. An idle streaming or CDC interval (its source sent nothing)
+    is no event: a quiet night is not lost data, and freshness reports a stream that stopped."""
+    events, last, idle = [], None, 0
     for step in h.successes:
+        if step.idle:
+            idle += 1
+            continue
         expected, basis = expected_rows(h, obj, step)
         ratio = min(1.0, (step.rows_written or 0) / expected) if expected else 1.0
         events.append((step.finished_at, ratio, 1.0))
@@ -80,14 +86,16 @@ def completeness(h: History, obj: Objectives) -> tuple[SliResult, EventSeries]:
     series = EventSeries.of(events)
     objective = f">= {obj.completeness:.3%}"
     if last is None:
+        reason = "every run so far was idle (its source sent nothing)" if idle else "no successful run yet"
         return SliResult("completeness", Status.NO_DATA, None, "ratio", objective, obj.completeness,
-                         {"reason": "no successful run yet"}), series
+                         {"reason": reason, "idle_runs": idle}), series
     step, expected, basis, ratio = last
     breached = ratio < obj.completeness
     return SliResult("completeness", Status.BREACHED if breached else Status.OK, ratio, "ratio", objective,
                      obj.completeness, {"rows_delivered": step.rows_written, "rows_expected": expected,
                                         "expected_from": basis, "step_id": step.step_id,
-                                        "partition": step.partition, "zero_rows": not step.rows_written},
+                                        "partition": step.partition, "zero_rows": not step.rows_written,
+                                        "idle_runs": idle},
                      bad_since=step.finished_at if breached else None), series
 
 

@@ -168,3 +168,32 @@ def test_cli_text_prints_file_uris_and_one_name(mini):
     assert "file//" not in shown + impact
     assert f"file:{path}" in shown.replace("\n", "")
     assert "downstream of raw_orders" in impact
+
+
+@pytest.mark.parametrize(("warehouse", "expected"), [
+    ("/tmp/wh", ("file", "/tmp/wh/hw/orders")),
+    ("file:///tmp/wh/", ("file", "/tmp/wh/hw/orders")),
+    ("s3://lake/wh", ("s3://lake", "wh/hw/orders")),
+    ("s3a://lake/wh", ("s3://lake", "wh/hw/orders")),
+])
+def test_every_lane_names_a_product_table_in_the_specs_spelling(warehouse, expected):
+    from types import SimpleNamespace
+
+    from headwater.lanes.inputs import table_dataset
+
+    ref = table_dataset(SimpleNamespace(warehouse=warehouse, namespace="hw"), "shop", "orders", rows=3)
+    assert (ref.namespace, ref.name) == expected
+    event = ref.to_event("output")
+    assert event["facets"]["symlinks"]["identifiers"] == [{"namespace": "headwater://shop", "name": "orders",
+                                                          "type": "TABLE"}]
+    assert event["outputFacets"]["outputStatistics"]["rowCount"] == 3
+
+
+def test_a_captured_postgres_table_is_named_by_host_and_port_without_credentials(tmp_path):
+    from headwater.lanes.cdc.lineage import source_dataset
+    from tests.cdc.helpers import cdc_project
+
+    platform = cdc_project(tmp_path / "p", kind="postgres", url="postgresql+psycopg://app:secret@DB.Example/shop",
+                           table="orders", slot="hw_slot")
+    ref = source_dataset(platform.project.product("products_mirror"), "postgres:DB.Example/shop")
+    assert (ref.namespace, ref.name) == ("postgres://db.example:5432", "shop.public.orders")

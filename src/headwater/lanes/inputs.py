@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from headwater.errors import NotFoundError
 from headwater.ledger.openlineage import DatasetRef
+from headwater.lineage.naming import normalise
 
 if TYPE_CHECKING:
     from headwater.engines.base import EngineSession
@@ -57,10 +58,16 @@ def bind_inputs(ctx: StepContext, session: EngineSession, names: list[str]) -> B
 
 def dataset_for(ctx: StepContext, product: str, **stats) -> DatasetRef:
     """The OpenLineage identity of a product's table (its location), with the product as symlink."""
-    location = f"{ctx.lakehouse.warehouse.rstrip('/')}/{ctx.lakehouse.namespace}/{product}"
-    location = location.removeprefix("file://")
-    return DatasetRef("file", location, product=product,
-                      project_namespace=f"headwater://{ctx.project.name}",
+    return table_dataset(ctx.lakehouse, ctx.project.name, product, **stats)
+
+
+def table_dataset(lakehouse, project: str, product: str, **stats) -> DatasetRef:
+    """A product's table as every lane names it: its location in the naming spec's spelling
+    (``file`` + ``/wh/ns/t`` on a local warehouse, ``s3://bucket`` + ``wh/ns/t`` on S3), with the
+    product as its symlink. ``stats``: rows, size, files, schema."""
+    location = f"{lakehouse.warehouse.rstrip('/')}/{lakehouse.namespace}/{product}"
+    namespace, name = normalise("file", location)
+    return DatasetRef(namespace, name, product=product, project_namespace=f"headwater://{project}",
                       rows=stats.get("rows"), bytes=stats.get("size"), files=stats.get("files"),
                       schema=stats.get("schema"))
 

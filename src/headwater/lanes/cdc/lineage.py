@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from headwater.lanes.inputs import table_dataset
 from headwater.ledger.openlineage import DatasetRef, JobRef, run_event
+from headwater.lineage.naming import normalise_namespace
 
 
 def job(platform, product) -> JobRef:
@@ -18,20 +20,18 @@ def source_dataset(product, source_id: str) -> DatasetRef:
     spec = product.cdc.source
     kind, _, where = source_id.partition(":")
     if kind == "postgres" and spec.url and "://" in spec.url:
-        parts = urlsplit(spec.url.replace("postgresql+psycopg://", "postgresql://"))
+        parts = urlsplit(spec.url)
         db = parts.path.lstrip("/") or "postgres"
         table = spec.table if "." in spec.table else f"public.{spec.table}"
-        return DatasetRef(f"postgres://{parts.hostname}:{parts.port or 5432}", f"{db}.{table}")
+        # the spec's spelling: postgres://host:port, the host folded, credentials and driver dropped
+        return DatasetRef(normalise_namespace(f"{parts.scheme}://{parts.netloc}"), f"{db}.{table}")
     if kind == "debezium":
         return DatasetRef("file", where)
     return DatasetRef(f"headwater-cdc://{kind}", where or spec.table)
 
 
 def output_dataset(platform, product, rows: int | None = None) -> DatasetRef:
-    lake = platform.lakehouse
-    location = f"{lake.warehouse.rstrip('/')}/{lake.namespace}/{product.name}".removeprefix("file://")
-    return DatasetRef("file", location, product=product.name,
-                      project_namespace=f"headwater://{platform.project.name}", rows=rows)
+    return table_dataset(platform.lakehouse, platform.project.name, product.name, rows=rows)
 
 
 def emit(platform, event_type: str, when, step_id: str, run_id: str, product, source_id: str,

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from headwater.lanes.inputs import table_dataset
 from headwater.ledger.openlineage import DatasetRef, JobRef, run_event
 from headwater.ledger.store import StepMetrics
 
@@ -55,9 +56,7 @@ class StepRecorder:
         owners = [f"team:{product.owner.team}"] + [f"user:{p}" for p in product.owner.people]
         self.job = JobRef(f"headwater://{project.name}", product.name, owners=owners,
                           description=product.description or None, processing_type="STREAMING")
-        location = f"{platform.lakehouse.warehouse.rstrip('/')}/{platform.lakehouse.namespace}/{product.name}"
-        self.dataset = DatasetRef("file", location.removeprefix("file://"), product=product.name,
-                                  project_namespace=f"headwater://{project.name}")
+        self.dataset = table_dataset(platform.lakehouse, project.name, product.name)
 
     def open(self) -> str:
         ledger = self.platform.ledger

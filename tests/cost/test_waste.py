@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from headwater.cost.attribution import GB
+from headwater.cost.attribution import GB, MONTH
+from headwater.platform import Platform
 from tests.cost.conftest import build
-from tests.projects import MINI_FILES
+from tests.projects import MINI_FILES, write_files
 
 SALES = MINI_FILES["products/sales.yaml"]
 OVER_TIERED = SALES.replace(
@@ -21,13 +22,32 @@ LONG = SALES.replace(
 SHORT = SALES.replace(
     "            primary_key: [order_id]\n",
     "            primary_key: [order_id]\n            retention: {snapshots: 1h, min_snapshots: 1}\n")
+OLD = {"runs": 4, "every": timedelta(days=11)}  # first run 44 days ago: older than the 30d window
+EXPORT = {  # a leaf product the team adds to an old project: nobody reads it yet
+    "products/export.yaml": """
+        products:
+          - name: orders_export
+            domain: sales
+            owner: {team: sales-data, oncall: sales-oncall@example.com}
+            tier: ops
+            inputs: [stg_orders]
+            transform: {sql: sql/orders_export.sql}
+        """,
+    "sql/orders_export.sql": "SELECT order_id, amount FROM stg_orders\n",
+}
 
 
-def _findings(platform, kind):
-    return {f.product: f for f in platform.cost.waste().findings if f.kind == kind}
+def _findings(platform, kind, window=None):
+    return {f.product: f for f in platform.cost.waste(window).findings if f.kind == kind}
 
 
-def test_an_unread_table_without_readers_in_lineage_costs_its_whole_bill(ran):
+def _born(platform, product):
+    """When the ledger recorded the product's first step."""
+    return min(step.queued_at for step in platform.ledger.steps(product=product))
+
+
+def test_an_unread_table_without_readers_in_lineage_costs_its_whole_bill(tmp_path):
+    ran = build(tmp_path / "mini", **OLD)
     unread = _findings(ran, "unread")
     assert set(unread) == {"daily_revenue"}  # the staging tables are read by daily_revenue
     line = next(l for l in ran.cost.showback("product", timedelta(days=30)).lines
@@ -42,8 +62,39 @@ def test_an_unread_table_without_readers_in_lineage_costs_its_whole_bill(ran):
 
 
 def test_a_declared_consumer_means_not_waste(tmp_path):
-    platform = build(tmp_path / "mini", runs=1, **{"products/sales.yaml": OVER_TIERED})
+    platform = build(tmp_path / "mini", **OLD, **{"products/sales.yaml": OVER_TIERED})
     assert "daily_revenue" not in _findings(platform, "unread")
+
+
+def test_a_product_younger_than_the_window_is_not_unread(ran):
+    """daily_revenue first ran 12 hours ago: no read yet says nothing about 30 days without one."""
+    age = ran.clock.now() - _born(ran, "daily_revenue")
+    assert age < timedelta(days=1)
+    assert _findings(ran, "unread") == {}
+    assert "daily_revenue" not in _findings(ran, "unread", age + timedelta(seconds=1))
+    assert "daily_revenue" in _findings(ran, "unread", age)  # unread for all the time it existed
+
+
+def test_a_new_product_on_an_old_project_is_priced_over_its_own_life(tmp_path):
+    old = build(tmp_path / "mini", **OLD)
+    write_files(old.root, EXPORT)
+    platform = Platform(old.root, clock=old.clock)  # the team adds orders_export, runs it daily
+    for _ in range(3):
+        platform.clock.advance(timedelta(days=1))
+        assert platform.run(["orders_export"]).status == "success"
+    assert set(_findings(platform, "unread")) == {"daily_revenue"}  # 47 days old; the export 2
+    finding = _findings(platform, "unchanged")["orders_export"]
+    assert finding.evidence["unchanged_runs"] == 2 and finding.evidence["runs"] == 3
+    line = next(l for l in platform.cost.showback("product", timedelta(days=30)).lines
+                if l.key == "orders_export")
+    assert line.runs == 3
+    per_run = (line.compute_cost + line.scan_cost + line.run_cost) / line.runs
+    life = platform.clock.now() - _born(platform, "orders_export")
+    assert life == timedelta(days=2) and finding.evidence["existed_days"] == 2
+    # two wasted runs in its two days are 30 in a month, not two
+    assert finding.monthly_cost == finding.savings_per_month \
+        == pytest.approx(2 * per_run * (MONTH / life))
+    assert finding.savings_per_month == pytest.approx(30 * per_run)
 
 
 def test_runs_that_commit_the_same_content_are_found(ran):
@@ -54,7 +105,9 @@ def test_runs_that_commit_the_same_content_are_found(ran):
     line = next(l for l in ran.cost.showback("product", timedelta(days=30)).lines
                 if l.key == "stg_customers")
     per_run = (line.compute_cost + line.scan_cost + line.run_cost) / line.runs
-    assert finding.savings_per_month == pytest.approx(2 * per_run)
+    # it is 12 hours old: its cost so far counts as one day's, as budgets count it
+    assert finding.evidence["existed_days"] < 1
+    assert finding.savings_per_month == pytest.approx(2 * per_run * 30)
 
 
 def test_a_real_time_tier_read_daily_is_over_tiered(tmp_path):
@@ -113,10 +166,11 @@ def test_a_downstream_freshness_override_keeps_its_inputs_fast(tmp_path):
     assert set(_findings(slow, "over_tiered")) == {"stg_orders", "stg_customers"}
 
 
-def test_a_read_seen_only_in_ingested_lineage_counts(ran):
+def test_a_read_seen_only_in_ingested_lineage_counts(tmp_path):
     """An Airflow job that read the table (an OpenLineage event ingested into the ledger) is a reader."""
     import uuid
 
+    ran = build(tmp_path / "mini", **OLD)
     event = {"eventType": "COMPLETE", "eventTime": ran.clock.now().isoformat(),
              "producer": "https://github.com/apache/airflow", "run": {"runId": str(uuid.uuid4())},
              "job": {"namespace": "airflow://prod", "name": "finance_export.upload"},

@@ -2,10 +2,15 @@
 
 The example's merchandising products carry planted waste, declared in their product file and made
 real by running them: an unread export, an over-tiered daily report and a year of price history.
+The project is minutes old and the waste list judges "unread" only for products older than its
+window, so the demo looks for waste over the time all its products have existed (whole seconds, at
+most ``cost.unread_after``). Its monthly figures follow the rule for products younger than a day:
+each product's cost so far counts as a day's.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 PLANTED = {"clickstream_vendor_export": "unread", "category_sales_daily": "over_tiered",
@@ -26,7 +31,7 @@ def stage(platform, console) -> dict:
     usage = service.usage()
     showback = service.showback("product", timedelta(days=30), usage=usage)
     domains = service.showback("domain", timedelta(days=30), usage=usage)
-    waste = service.waste(usage=usage)
+    waste = service.waste(_window(service, usage), usage=usage)
     budgets = service.budgets(usage=usage)
     retention = service.retention_plan()
     found = {p: [(f.kind, f.monthly_cost, f.savings_per_month) for f in waste.findings if f.product == p]
@@ -36,6 +41,7 @@ def stage(platform, console) -> dict:
         "unattributed_30d": showback.unattributed,  # control plane before the project existed
         "showback": [line.to_dict() for line in showback.lines],
         "by_domain": {line.key: line.total_cost for line in domains.lines},
+        "waste_window": waste.to_dict()["window"],
         "waste": [f.to_dict() for f in waste.findings],
         "waste_savings_per_month": waste.savings_per_month,
         "planted_found": {p: any(kind == PLANTED[p] for kind, _, _ in found[p]) for p in planted},
@@ -46,6 +52,16 @@ def stage(platform, console) -> dict:
     if console is not None:
         _show(console, showback, domains, waste, budgets, retention, planted)
     return summary
+
+
+def _window(service, usage) -> timedelta | None:
+    """Whole seconds since the youngest product came to exist, at most ``cost.unread_after``;
+    None (the default window) when nothing is a second old."""
+    if not usage.first_seen:
+        return None
+    age = usage.now - max(usage.first_seen.values())
+    youngest = timedelta(seconds=math.floor(age.total_seconds()))
+    return min(youngest, service.config.unread_after) if youngest > timedelta(0) else None
 
 
 def _show(console, showback, domains, waste, budgets, retention, planted) -> None:
@@ -63,7 +79,8 @@ def _show(console, showback, domains, waste, budgets, retention, planted) -> Non
                         [[d.key, d.products, d.runs, _money(d.total_cost, cur)] for d in domains.lines]))
     rows = [[f.kind, f.product, f.owner, _money(f.monthly_cost, cur), _money(f.savings_per_month, cur),
              "planted" if f.product in planted else ""] for f in waste.findings]
-    console.print(table(f"waste: {_money(waste.savings_per_month, cur)} a month to save",
+    console.print(table(f"waste in the {waste.to_dict()['window']} since the demo was built: "
+                        f"{_money(waste.savings_per_month, cur)} a month to save",
                         ["kind", "product", "owner", "cost/month", "saving/month", ""], rows))
     for f in waste.findings:
         if f.product in planted:

@@ -14,7 +14,7 @@ then on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -82,6 +82,14 @@ class Usage:
 
     def reads_in(self, start: datetime, end: datetime) -> list[ServedRead]:
         return [r for r in self.reads if start < r.read_at <= end]
+
+    def lifetime_in(self, product: str, start: datetime, end: datetime) -> timedelta:
+        """How long ``product`` existed within ``[start, end]``: from ``first_seen`` (or ``start``
+        if it is older) to ``end``; zero for a product that did not exist by ``end``."""
+        born = self.first_seen.get(product)
+        if born is None:
+            return timedelta(0)
+        return max(end - max(born, start), timedelta(0))
 
 
 def load_usage(platform, since: datetime | None = None) -> Usage:

@@ -2,7 +2,8 @@
 
 - unread: no reads in ``unread_after`` (no downstream step read it, no query or API read, no
   ingested OpenLineage event names it as an input), and lineage agrees: no product downstream in
-  the project DAG and no declared consumer. Saving: all of its cost.
+  the project DAG and no declared consumer. Saving: all of its cost. A product younger than
+  ``unread_after`` is not on the list: it has not yet existed for the window it went unread in.
 - unchanged: successful runs that committed the same content as the run before (a fingerprint of
   per-file record counts, sizes, partitions and column bounds, independent of file paths).
   Saving: what those runs cost (compute, scan, per-run).
@@ -15,6 +16,13 @@
   data, and nobody read an old snapshot (``--as-of``) in the window. At a steady rate of change
   history grows with retention, so the saving is the share of
   today's history cost that the standard band would not keep.
+
+Costs measured in the window (unread, unchanged) become a monthly rate over the time the product
+existed in it (``Usage.first_seen``: its first step, or its oldest snapshot if older): cost x
+30 days / min(window, age). A product created two days ago spent its cost in two days, not in the
+whole window. As in budgets, a product younger than a day counts one day (its cost so far is a
+day's), whatever the window: minutes of first runs say nothing about a month. Over-tiered runs, and storage (beyond
+and long retention), are priced per run and per GB-month already.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from headwater.ledger.schema import LineageEventRow
 from headwater.spec.types import format_duration, parse_duration
 
 STANDARD = "standard"
+DAY = timedelta(days=1)  # the shortest life a monthly rate is taken from (budgets do the same)
 
 
 @dataclass
@@ -69,7 +78,6 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
     platform = service.platform
     project, cfg = platform.project, service.config
     start, end = usage.now - window, usage.now
-    scale = MONTH / window
     lines = {line.key: line for line in attribute(project, usage, start, end)}
     external = _external_reads(platform, start, end)
     findings: list[Finding] = []
@@ -78,6 +86,10 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
         steps = usage.steps_in(start, end, name)
         run_cost = line.compute_cost + line.scan_cost + line.run_cost
         per_run = run_cost / line.runs if line.runs else 0.0
+        lifetime = usage.lifetime_in(name, start, end)  # the window, unless it is younger
+        born = usage.first_seen.get(name)
+        young = born is not None and end - born < DAY  # its first runs: their cost counts as a day's
+        scale = MONTH / (DAY if young else max(lifetime, min(window, DAY)))
 
         def add(kind, monthly, savings, detail, fix, **evidence):
             findings.append(Finding(kind, name, product.domain, product.owner.team, monthly, savings,
@@ -86,7 +98,7 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
         downstream = sorted(project.downstream(name))
         read_gb = line.read_volume_gb + external.get(name, 0) / GB
         if line.read_volume_gb == 0 and name not in external and not downstream \
-                and not product.consumers and name in usage.tables:
+                and not product.consumers and name in usage.tables and lifetime >= window:
             monthly = line.total_cost * scale  # its share of the fixed control plane is not saved
             add("unread", monthly, (line.total_cost - line.shared_cost) * scale,
                 f"no reads in {format_duration(window)}; no product downstream, no declared consumer",
@@ -103,7 +115,8 @@ def find_waste(service, usage, window: timedelta) -> WasteReport:
             add("unchanged", per_run * same * scale, per_run * same * scale,
                 f"{same} of {len(ok)} runs committed exactly the content of the run before",
                 "run it when its inputs change (schedule it on its inputs' freshness), or less often",
-                unchanged_runs=same, runs=len(ok), cost_per_run=per_run)
+                unchanged_runs=same, runs=len(ok), cost_per_run=per_run,
+                existed_days=lifetime / DAY)
 
         promised = _freshness(project, product)
         needs = [(parse_duration(c.reads), c.name) for c in product.consumers if c.reads]

@@ -81,8 +81,10 @@ class CostConfig(Strict):
         description="Ordered bands; a product's retention.snapshots picks the first that holds it, "
                     "and its history files are priced at that tier's storage class.")
     budgets: Budgets = Field(default_factory=Budgets)
-    unread_after: Duration = Field(default="30d",
-                                   description="A table with no reads for this long is waste candidate.")
+    unread_after: Duration = Field(
+        default="30d",
+        description="A product that existed this long without a read is a waste candidate "
+                    "('headwater cost waste'); a younger one is not judged yet.")
 
     @model_validator(mode="after")
     def _classes_exist(self) -> CostConfig:

@@ -220,3 +220,18 @@ def test_headwater_run_refuses_a_streaming_product_naming_its_command(tmp_path):
     with pytest.raises(HeadwaterError) as info:
         hw.snapshots("clicks")  # no table yet: the fix names the lane's command
     assert info.value.fix == "run it first: headwater stream run clicks"
+
+
+def test_a_dedupe_key_pyiceberg_stores_under_another_name_dedupes_across_restarts(tmp_path):
+    """pyiceberg writes "event id" as "event_x20id" in Parquet; the restart rebuilds the dedupe
+    window from those files and the table reads the values back (not NULL)."""
+    hw = Platform(stream_project(tmp_path / "p", dedupe="{key: ['event id'], window: 24h}"))
+    ev = [{"event id": e.pop("event_id"), **e} for e in events(100)]
+    hw.streaming.ingest("clicks", ev[:60])
+    assert hw.streaming.run("clicks", until_idle=0.2).status == "success"
+    hw.streaming.ingest("clicks", ev[40:])  # 20 replayed from the first run
+    second = Platform(hw.root).streaming.run("clicks", until_idle=0.2)
+    assert second.status == "success", second.error
+    assert second.stats["duplicates"] == 20 and second.stats["written"] == 40
+    ids = hw.query('SELECT "event id" FROM clicks').column(0).to_pylist()
+    assert sorted(ids) == sorted(e["event id"] for e in ev)

@@ -13,6 +13,7 @@ import pyarrow as pa
 from headwater.arrow_memory import keep_heap_pages
 from headwater.engines.base import InputStats
 from headwater.errors import EngineError, SpecError
+from headwater.storage.parquet_names import physical_name
 
 if TYPE_CHECKING:
     from headwater.spec.source import FileSource
@@ -88,6 +89,9 @@ class DuckDBSession:
         want = self._describe(f"SELECT * FROM {_quote_ident(typed)}", name)
         scan = f"read_parquet({_file_list(plan.files)}, union_by_name = true"
         have = self._describe(f"SELECT * FROM {scan})", name)
+        for column in want:  # pyiceberg writes "order id" as "order_x20id" (parquet_names.py)
+            if column not in have and physical_name(column) in have:
+                have[column] = (have[physical_name(column)], physical_name(column))
         if plan.delete_files:
             # merge-on-read: drop the rows the position delete files name (ADR 0006)
             deletes = f"__hw_deletes_{name}"
@@ -133,15 +137,19 @@ class DuckDBSession:
         self.con.close()
 
 
-def _column(name: str, want: str, have: str | None, qualifier: str = "") -> str:
+def _column(name: str, want: str, have: str | tuple[str, str] | None, qualifier: str = "") -> str:
     """One select item giving column ``name`` the table schema's type ``want``; ``have`` is its
-    type in the data files read, None when no file holds it."""
+    type in the data files read (with the name it has there when that differs), None when no
+    file holds it."""
     ident = _quote_ident(name)
     if have is None:
         return f"CAST(NULL AS {want}) AS {ident}"
+    source = ident
+    if isinstance(have, tuple):
+        have, source = have[0], _quote_ident(have[1])
     if have != want:
-        return f"CAST({qualifier}{ident} AS {want}) AS {ident}"
-    return qualifier + ident
+        return f"CAST({qualifier}{source} AS {want}) AS {ident}"
+    return qualifier + source + (f" AS {ident}" if source != ident else "")
 
 
 def _where(source: FileSource):

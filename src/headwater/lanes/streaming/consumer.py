@@ -34,6 +34,7 @@ from headwater.lanes.streaming.state import (
     position_key,
 )
 from headwater.lanes.streaming.steps import COUNTERS, StepRecorder
+from headwater.storage.parquet_names import physical_name
 
 if TYPE_CHECKING:
     from headwater.platform import Platform
@@ -114,8 +115,11 @@ class StreamConsumer:
         if not plan.files:
             return
         dataset = ds.dataset(plan.files, format="parquet")
-        where = None if cutoff is None else ds.field(et) >= pa.scalar(from_us(cutoff), TS)
-        rows = dataset.to_table(columns=list(dict.fromkeys(self.dedupe.columns + [et])), filter=where)
+        wanted = list(dict.fromkeys(self.dedupe.columns + [et]))
+        # pyiceberg writes "order id" as "order_x20id" (parquet_names.py)
+        stored = {c: c if c in dataset.schema.names else physical_name(c) for c in wanted}
+        where = None if cutoff is None else ds.field(stored[et]) >= pa.scalar(from_us(cutoff), TS)
+        rows = dataset.to_table(columns={c: ds.field(stored[c]) for c in wanted}, filter=where)
         self.dedupe.load(self.dedupe.keys_of(rows), micros(rows.column(et).cast(TS)).tolist())
 
     def _quarantine_fence(self) -> dict[str, str] | None:

@@ -175,6 +175,7 @@ def test_cli_text_prints_file_uris_and_one_name(mini):
     ("file:///tmp/wh/", ("file", "/tmp/wh/hw/orders")),
     ("s3://lake/wh", ("s3://lake", "wh/hw/orders")),
     ("s3a://lake/wh", ("s3://lake", "wh/hw/orders")),
+    ("file://localhost/tmp/wh", ("file", "/tmp/wh/hw/orders")),
 ])
 def test_every_lane_names_a_product_table_in_the_specs_spelling(warehouse, expected):
     from types import SimpleNamespace

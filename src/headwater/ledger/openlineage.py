@@ -2,7 +2,9 @@
 
 Events are plain dicts checked in the tests against the spec's JSON schema; building them by hand
 keeps the run path free of a heavy import. Dataset names follow the naming spec: a local file
-location is namespace ``file`` and the absolute path; the product name rides along as a symlink.
+location is namespace ``file`` and the absolute path, one on an object store its bucket
+(``s3://bucket``) and the key (``lanes/inputs.table_dataset``); the product name rides along as a
+symlink.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.lineage.graph import LineageGraph, Node, dataset_id
+from headwater.lineage.naming import normalise
 
 JOB_FACETS_KEPT = ("ownership", "jobType", "sql", "documentation", "sourceCodeLocation", "tags", "dbtTest")
 DATASET_FACETS_KEPT = ("schema", "datasource", "ownership", "documentation", "dataSource",
@@ -88,7 +89,7 @@ def apply_project(graph: LineageGraph, project, warehouse: str, table_namespace:
     the same nodes: a product table at its warehouse location, aliased ``headwater://<project>``.
     """
     ns = f"headwater://{project.name}"
-    base = warehouse.rstrip("/").removeprefix("file://")
+    base = warehouse.rstrip("/")
     for name, source in project.sources.items():
         path = str((project.root / source.path).resolve()) if "*" not in source.path else \
             str(project.root.resolve() / source.path)
@@ -101,7 +102,7 @@ def apply_project(graph: LineageGraph, project, warehouse: str, table_namespace:
             ds.owners = ds.owners or [f"team:{source.owner.team}"]
             ds.attrs["owner"] = source.owner.model_dump()
     for name in project.products:
-        ds = graph.node("dataset", "file", f"{base}/{table_namespace}/{name}", "project")
+        ds = graph.node("dataset", *normalise("file", f"{base}/{table_namespace}/{name}"), "project")
         graph.add_alias(ds, ns, name)
     for name, product in project.products.items():
         ds = graph.get(dataset_id(ns, name))

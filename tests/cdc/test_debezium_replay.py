@@ -41,6 +41,9 @@ def test_replay_twice_changes_nothing(tmp_path):
     again = platform.cdc.replay(log, "products_mirror")
     assert first.changes == 16 and again.changes == 0
     assert platform.lakehouse.current("products_mirror").snapshot_id == snap.snapshot_id
+    step = platform.ledger.latest("products_mirror")  # what observe/ reconciles completeness with
+    assert step.details["gate"] == {"passed": 16, "quarantined": 0, "filtered": 0}
+    assert step.details["cdc"]["redelivered"] == 0
 
 
 def test_small_batches_are_idempotent_and_ordered(tmp_path):

@@ -189,7 +189,7 @@ def test_validity_and_completeness_from_the_real_contract_gate(tmp_path):
     assert comp.value == pytest.approx(written / (written + contract["quarantined"]))
 
 
-def _interval(hw, lane: str, read: int, written: int, at, quarantined: int = 0) -> None:
+def _interval(hw, lane: str, read: int, written: int, at, quarantined: int = 0, filtered: int = 0) -> None:
     """One ledger step as a streaming or CDC lane records an interval of micro-batches."""
     ledger = hw.ledger
     run = ledger.start_run("mini", "test")
@@ -197,7 +197,7 @@ def _interval(hw, lane: str, read: int, written: int, at, quarantined: int = 0) 
     ledger.start_step(step)
     ledger.finish_step(step, "success", StepMetrics(
         rows_read=read, rows_written=written, data_time=at,
-        details={"gate": {"passed": written, "quarantined": quarantined, "filtered": 0}}))
+        details={"gate": {"passed": written, "quarantined": quarantined, "filtered": filtered}}))
 
 
 @pytest.mark.parametrize("lane", ["streaming", "cdc"])
@@ -207,10 +207,12 @@ def test_an_idle_stream_interval_is_no_completeness_event(sim, lane):
         _interval(hw, lane, 100, 100, clock.now())
         clock.advance(timedelta(minutes=1))
     _interval(hw, lane, 0, 0, clock.now())  # the source sent nothing this minute
+    clock.advance(timedelta(minutes=1))
+    _interval(hw, lane, 40, 0, clock.now(), filtered=40)  # only duplicates / changes re-delivered
     comp = hw.observe.slo("stg_orders").slis["completeness"]
     assert (comp.value, comp.status.value) == (1.0, "ok")
-    assert comp.detail["idle_runs"] == 1 and comp.detail["rows_delivered"] == 100
-    assert (comp.budget.bad, comp.budget.total) == (0.0, 3.0)  # three events, the idle minute is none
+    assert comp.detail["idle_runs"] == 2 and comp.detail["rows_delivered"] == 100
+    assert (comp.budget.bad, comp.budget.total) == (0.0, 3.0)  # three events, the idle minutes are none
 
     clock.advance(timedelta(minutes=1))
     _interval(hw, lane, 50, 0, clock.now(), quarantined=50)  # rows arrived and none was delivered

@@ -48,10 +48,15 @@ class StepView:
 
     @property
     def idle(self) -> bool:
-        """A streaming or CDC step that received nothing: its source was quiet in the step's
-        interval, so nothing can have been lost (a batch run's input is the files it was meant to
-        find, so a batch run with zero rows is not idle)."""
-        return self.lane in ("streaming", "cdc") and self.rows_read == 0
+        """A streaming or CDC step that received nothing new: its source was quiet in the step's
+        interval, or sent only what the lane drops by design (duplicates within the dedupe window,
+        changes re-delivered after a restart, late events under ``late_policy: drop``), so nothing
+        can have been lost. A batch run's input is the files it was meant to find: a batch run
+        with zero rows is never idle."""
+        if self.lane not in ("streaming", "cdc") or self.rows_read is None:
+            return False
+        counts = gate_counts(self.details)
+        return self.rows_read - (counts[2] if counts is not None else 0) <= 0
 
 
 @dataclass

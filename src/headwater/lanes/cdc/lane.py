@@ -131,6 +131,7 @@ class CdcLane:
         changes: list[Change] = [r.value for r in batch.records]
         if not replace and self.last_change is not None:  # re-delivered after a crash: applied already
             changes = [c for c in changes if c.position > self.last_change]
+        redelivered = len(batch.records) - len(changes)
         try:
             changes, quarantined = self._gate(changes, run_id, step_id, positions)
             props = {"run-id": run_id, "step-id": step_id, "cdc.source": self.source_id,
@@ -171,8 +172,12 @@ class CdcLane:
             cpu_seconds=round(time.process_time() - t0, 4), output_snapshot_id=applied.snapshot_id,
             details={"cdc": {"changes": applied.changes, "upserts": applied.inserted_or_updated,
                              "deletes": applied.deleted, "positions": positions,
+                             "redelivered": redelivered,
                              "files_rewritten": applied.stats.files_rewritten,
-                             "files_scanned": applied.stats.files_scanned}}))
+                             "files_scanned": applied.stats.files_scanned},
+                     # observe/: in = applied + quarantined + dropped (re-delivered changes are no loss)
+                     "gate": {"passed": applied.changes, "quarantined": quarantined,
+                              "filtered": redelivered}}))
         lineage.emit(self.platform, "COMPLETE", finished, step_id, run_id, self.product, self.source_id,
                      rows=applied.inserted_or_updated + applied.deleted)
 

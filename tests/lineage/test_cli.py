@@ -83,3 +83,16 @@ def test_serve_accepts_openlineage_over_real_http(mini):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_import_dbt_with_the_warehouse_namespace_and_a_wrong_one(mini):
+    report = json.loads(hw("import", "dbt", "--manifest", str(JAFFLE / "manifest.json"), "--namespace",
+                           "postgres://wh.example", "--json", cwd=mini).stdout)
+    assert report["dataset_namespace"] == "postgres://wh.example:5432"
+    impact = json.loads(hw("impact", "postgres://wh.example:5432/jaffle_shop.main.stg_orders", "--json",
+                           cwd=mini).stdout)
+    assert {d["name"] for d in impact["datasets"]} == {"jaffle_shop.main.orders", "jaffle_shop.main.customers"}
+    wrong = hw("import", "dbt", "--manifest", str(JAFFLE / "manifest.json"), "--namespace", "postgres://wh/db",
+               cwd=mini, ok=False)
+    assert wrong.returncode != 0 and "not a dataset namespace" in wrong.stderr + wrong.stdout
+    assert "fix:" in wrong.stderr + wrong.stdout and "Traceback" not in wrong.stderr

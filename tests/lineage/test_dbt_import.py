@@ -207,3 +207,34 @@ def test_renaming_a_jaffle_shop_column_names_the_models_and_tests_that_break(pla
     assert changed == {("orders", "amount"), ("orders", "credit_card_amount"), ("orders", "coupon_amount"),
                        ("orders", "bank_transfer_amount"), ("orders", "gift_card_amount"),
                        ("customers", "customer_lifetime_value")}
+
+
+def test_with_the_warehouses_namespace_dbt_tables_meet_other_tools_events(platform):
+    """Given as Airflow's events name the warehouse, dbt's customers table and the one an Airflow
+    export reads are one node: the export is downstream of the dbt model in impact."""
+    from tests.lineage.helpers import base_event
+
+    report = platform.lineage.import_dbt(str(JAFFLE / "manifest.json"), namespace="postgresql://Warehouse.Example")
+    assert report["dataset_namespace"] == "postgres://warehouse.example:5432"
+    event = base_event()
+    event["job"] = {"namespace": "airflow://prod", "name": "crm_export.upload", "facets": {}}
+    event["inputs"] = [{"namespace": "postgres://warehouse.example:5432", "name": "jaffle_shop.main.customers",
+                        "facets": {}, "inputFacets": {}}]
+    event["outputs"] = []
+    assert platform.lineage.ingest([event]).stored == 1
+    graph = platform.lineage.graph()
+    customers = "dataset:postgres://warehouse.example:5432:jaffle_shop.main.customers"
+    assert graph.get(customers) is not None
+    assert graph.parents[customers] == {"job:dbt://jaffle_shop:model.jaffle_shop.customers"}
+    assert "job:airflow://prod:crm_export.upload" in graph.children[customers]
+    impact = platform.lineage.impact("job:dbt://jaffle_shop:model.jaffle_shop.customers")
+    assert "crm_export.upload" in json.dumps(impact)
+
+
+@pytest.mark.parametrize("given", ["", "postgres://", "postgres://host/db", "two words"])
+def test_a_namespace_that_is_not_one_is_refused_with_the_fix(platform, given):
+    from headwater.errors import HeadwaterError
+
+    with pytest.raises(HeadwaterError, match="not a dataset namespace") as raised:
+        platform.lineage.import_dbt(str(JAFFLE / "manifest.json"), namespace=given)
+    assert "postgres://db.example:5432" in raised.value.fix

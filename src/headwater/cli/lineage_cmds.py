@@ -107,11 +107,15 @@ def import_dbt(
     contracts_dir: Annotated[str | None, typer.Option("--contracts-dir",
                                                          help="Where enforced model contracts are written "
                                                               "(default: <project>/contracts).")] = None,
+    namespace: Annotated[str | None, typer.Option(
+        "--namespace", help="The warehouse as other tools' OpenLineage events name it (postgres://host:5432, "
+                            "snowflake://org-account, bigquery): dbt's tables then meet theirs. Default: "
+                            "<adapter>://<database>.")] = None,
     project: ProjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Import dbt models, sources, seeds, snapshots, tests and exposures as lineage; timings as runs."""
-    report = platform(project).lineage.import_dbt(manifest, run_results, catalog, contracts_dir)
+    report = platform(project).lineage.import_dbt(manifest, run_results, catalog, contracts_dir, namespace)
     if json:
         print_json(report)
         return

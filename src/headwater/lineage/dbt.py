@@ -2,7 +2,9 @@
 
 Models, seeds and snapshots become jobs writing their relation; sources and relations become
 datasets (namespace ``<adapter>://<database>``, name ``<schema>.<alias>``: the artifacts carry no
-host, so the database stands in for it); tests and exposures become jobs reading what they test or
+host, so the database stands in for it; given the warehouse's namespace as other tools name it,
+``postgres://host:5432``, the datasets are that namespace and ``<database>.<schema>.<alias>``, the
+naming spec's, so they meet Airflow's and Spark's events on the same tables); tests and exposures become jobs reading what they test or
 show, and exposures are listed as consumers. The manifest is stored as OpenLineage *job* events
 (static lineage at ``generated_at``); each node timing in run_results becomes a START and a
 COMPLETE/FAIL *run* event, children of one run per dbt invocation. Models with an enforced contract
@@ -32,7 +34,11 @@ _END = {"success": "COMPLETE", "pass": "COMPLETE", "warn": "COMPLETE", "error": 
 
 
 def _dataset(m: Manifest, node: DbtNode, types: dict[str, str] | None = None, role: str = "input") -> dict:
-    out = {"namespace": f"{m.adapter}://{node.database or m.project}", "name": node.relation, "facets": {}}
+    if m.namespace:  # the naming spec's database.schema.table under the warehouse's namespace
+        namespace, name = m.namespace, ".".join(p for p in (node.database, node.relation) if p)
+    else:
+        namespace, name = f"{m.adapter}://{node.database or m.project}", node.relation
+    out = {"namespace": namespace, "name": name, "facets": {}}
     documented = {c.get("name", k): c for k, c in (node.columns or {}).items()}
     if types:  # the catalog is what the warehouse holds; the manifest is what was documented
         fields = [{"name": n, **({"type": t} if t else {}),
@@ -119,11 +125,16 @@ def run_events(m: Manifest, invocation: str, results, catalog: dict) -> list[dic
 
 
 def import_dbt(service, manifest: str, run_results: str | None = None, catalog: str | None = None,
-               contracts_dir: str | None = None) -> dict:
-    """Import dbt artifacts; returns what was found, stored and written."""
+               contracts_dir: str | None = None, namespace: str | None = None) -> dict:
+    """Import dbt artifacts; returns what was found, stored and written.
+
+    ``namespace``: the warehouse's dataset namespace as the other tools' events name it
+    (``postgres://host:5432``, ``snowflake://org-account``, ``bigquery``)."""
     from headwater.lineage.dbt_contracts import write_contracts
 
     m = load_manifest(manifest)
+    if namespace is not None:
+        m.namespace = _namespace(namespace)
     types = load_catalog(catalog) if catalog else {}
     events = manifest_events(m, types)
     timed = 0
@@ -145,5 +156,20 @@ def import_dbt(service, manifest: str, run_results: str | None = None, catalog: 
     for node in m.nodes.values():
         counts[node.resource_type] = counts.get(node.resource_type, 0) + 1
     return {"manifest_version": m.version, "project": m.project, "adapter": m.adapter,
+            "dataset_namespace": m.namespace or f"{m.adapter}://<database>",
             "nodes": dict(sorted(counts.items())), "runs": timed, "events": result.to_dict(),
             "contracts": [str(p) for p in written]}
+
+
+def _namespace(given: str) -> str:
+    """The naming spec's spelling of a warehouse namespace given on the command line."""
+    from headwater.errors import HeadwaterError
+    from headwater.lineage.naming import normalise_namespace
+
+    text = given.strip()
+    scheme, sep, rest = text.partition("://")
+    if not text or any(c.isspace() for c in text) or (sep and not rest) or (sep and "/" in rest):
+        raise HeadwaterError(f"--namespace {given!r} is not a dataset namespace",
+                        fix="give the warehouse as the other tools' events name it: a scheme and its host "
+                            "(postgres://db.example:5432, snowflake://org-account) or a bare scheme (bigquery)")
+    return normalise_namespace(text)

@@ -72,6 +72,7 @@ class Manifest:
     invocation_id: str | None
     nodes: dict[str, DbtNode]
     root_path: str | None
+    namespace: str | None = None  # the warehouse's dataset namespace as other tools name it (given, not in the artifacts)
 
 
 def _owner(node: dict) -> str | None:

@@ -172,10 +172,10 @@ class LineageService:
         return lineage_response(graph, self.resolve(node_id), depth, self.platform.ledger)
 
     def import_dbt(self, manifest: str, run_results: str | None = None, catalog: str | None = None,
-                   contracts_dir: str | None = None) -> dict:
+                   contracts_dir: str | None = None, namespace: str | None = None) -> dict:
         from headwater.lineage.dbt import import_dbt
 
-        return import_dbt(self, manifest, run_results, catalog, contracts_dir)
+        return import_dbt(self, manifest, run_results, catalog, contracts_dir, namespace)
 
 
 def _schema(graph: LineageGraph, node_id: str) -> dict[str, str]:

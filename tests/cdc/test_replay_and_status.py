@@ -51,6 +51,23 @@ def test_replay_skips_counts_and_reports_events_of_other_tables(tmp_path):
     assert platform.cdc.run("products_mirror", until_idle=0).changes == 0
 
 
+def test_a_replayed_log_does_not_make_the_configured_source_start_over(tmp_path):
+    """A log replayed between two runs commits under its own source; the next run of the product's
+    source goes on from its own last position instead of reading every change again."""
+    platform = cdc_project(tmp_path / "p", url=str(LOG))
+    assert platform.cdc.run("products_mirror", until_idle=0).changes == 16
+    last = json.loads(LOG.read_text().splitlines()[-1])
+    added = {**last, "op": "c", "before": None, "after": {**(last["after"] or last["before"]), "id": 500},
+             "source": {**last["source"], "lsn": last["source"]["lsn"] + 1}}
+    extra = _log(tmp_path / "extra.jsonl", [added])
+    assert platform.cdc.replay(extra, "products_mirror").changes == 1
+    summary = platform.lakehouse.current("products_mirror").summary
+    assert summary["headwater.cdc.source"] != f"debezium:{LOG}"  # the replay's own source is current
+    again = platform.cdc.run("products_mirror", until_idle=0)
+    assert again.status == "success" and again.changes == 0 and again.batches == 0
+    assert 500 in [r["id"] for r in mirror_rows(platform)]  # and the replayed change stays
+
+
 def test_replay_of_a_mixed_log_applies_only_the_products_table(tmp_path):
     platform = cdc_project(tmp_path / "p", url="unused.jsonl")
     mixed = _log(tmp_path / "mixed.jsonl", [_event("products", 1), _event("payments", 2),

@@ -57,14 +57,20 @@ class CdcRunResult:
 
 
 def committed(lakehouse, name: str, source_id: str | None = None) -> tuple[dict[str, str], str | None]:
-    """The positions and last change position in the mirror's current snapshot, when they were
-    written by ``source_id`` (another source's positions mean nothing here): ({}, None) otherwise."""
+    """The positions and last change position ``source_id`` committed last (another source's
+    positions mean nothing to it): from the mirror's current snapshot, or, when another source
+    (a replayed log) committed since, from this source's newest snapshot, so it goes on where it
+    stopped instead of reading everything again. ({}, None) when it never committed, or its
+    snapshots have expired."""
     if not lakehouse.exists(name):
         return {}, None
     snap = lakehouse.current(name)
     summary = snap.summary if snap else {}
     if source_id is not None and summary.get(PREFIX + "cdc.source") != source_id:
-        return {}, None
+        mine = [s for s in lakehouse.snapshots(name) if (s.summary or {}).get(PREFIX + "cdc.source") == source_id]
+        if not mine:
+            return {}, None
+        summary = mine[-1].summary  # the table's snapshots are listed oldest first
     raw = summary.get(PREFIX + "cdc.positions")
     return (json.loads(raw) if raw else {}), summary.get(PREFIX + "cdc.last-change")
 

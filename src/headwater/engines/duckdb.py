@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,6 +112,43 @@ class DuckDBSession:
     def register_arrow(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
 
+    def footer_null_counts(self, files: Sequence[str], schema: pa.Schema, columns: Iterable[str]) -> dict[str, int]:
+        """Nulls per column of ``files`` read as ``register_plan`` reads them, from the Parquet
+        footers alone (no data read), for the columns they answer exactly (contracts/footers.py).
+
+        A file without the column reads it as NULL: all its rows count. Left out: a nested column
+        or a name that could be taken for one's path (DuckDB joins those with ", "), a chunk
+        without the statistic, a file holding the column under another case (DuckDB binds names
+        without regard to case), and everything when a file is listed twice or a footer cannot
+        be read."""
+        names = sorted(c for c in columns if _flat(schema, c))
+        if not names or not files or len(set(files)) != len(files):  # a file listed twice is read twice
+            return {}
+        spellings = {n: {n, physical_name(n)} for n in names}
+        every = sorted(set().union(*spellings.values()))
+        try:
+            # one lower() for both sides, DuckDB's: Python's str.lower folds some letters otherwise
+            folded = self.con.execute("SELECT n, lower(n) FROM unnest(?) AS t(n)", [every]).fetchall()
+            rows = dict(self.con.execute("SELECT file_name, num_rows FROM parquet_file_metadata(?)",
+                                         [list(files)]).fetchall())
+            chunks = self.con.execute("SELECT file_name, path_in_schema, lower(path_in_schema), stats_null_count "
+                                      "FROM parquet_metadata(?) WHERE lower(path_in_schema) IN "
+                                      "(SELECT lower(n) FROM unnest(?) AS t(n))", [list(files), every]).fetchall()
+        except self._duckdb.Error:
+            return {}
+        owner: dict[str, set[str]] = {}  # a folded spelling -> the columns it may stand for
+        for spelling, low in folded:
+            owner.setdefault(low, set()).update(n for n in names if spelling in spellings[n])
+        nulls: dict[str, int | None] = dict.fromkeys(names, 0)
+        holding: dict[str, set[str]] = {n: set() for n in names}
+        for file, path, low, count in chunks:
+            for column in owner.get(low, ()):
+                holding[column].add(file)
+                exact = path in spellings[column] and len(owner[low]) == 1
+                nulls[column] = None if not exact or count is None or nulls[column] is None else nulls[column] + count
+        return {c: n + sum(r for file, r in rows.items() if file not in holding[c])
+                for c, n in nulls.items() if n is not None}
+
     def query(self, sql: str) -> pa.Table:
         try:
             return self.con.sql(sql).to_arrow_table()
@@ -150,6 +188,15 @@ def _column(name: str, want: str, have: str | tuple[str, str] | None, qualifier:
     if have != want:
         return f"CAST({qualifier}{source} AS {want}) AS {ident}"
     return qualifier + source + (f" AS {ident}" if source != ident else "")
+
+
+def _flat(schema: pa.Schema, column: str) -> bool:
+    """A top-level column of a primitive type, whose Parquet path is its name (DuckDB joins a
+    nested column's path with ", ": a top-level name holding one could be taken for it)."""
+    if column not in schema.names or ", " in column:
+        return False
+    kind = schema.field(column).type
+    return not (pa.types.is_nested(kind) or pa.types.is_dictionary(kind))
 
 
 def _where(source: FileSource):

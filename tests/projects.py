@@ -57,6 +57,21 @@ MINI_FILES = {
 }
 
 
+def leaf_product(name: str, sql: str, extra: str = "") -> dict[str, str]:
+    """Files adding a sales product ``name`` over stg_orders to the mini project (``extra``: more
+    YAML lines of the product, e.g. ``"cost: {budget_per_month: 5}"``)."""
+    more = f"\n            {extra}" if extra else ""
+    return {f"products/{name}.yaml": f"""
+        products:
+          - name: {name}
+            domain: sales
+            owner: {{team: sales-data, oncall: sales-oncall@example.com}}
+            tier: ops
+            inputs: [stg_orders]
+            transform: {{sql: sql/{name}.sql}}{more}
+        """, f"sql/{name}.sql": sql}
+
+
 def write_files(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
         path = root / rel

@@ -20,7 +20,7 @@ from headwater.cost.shared import split_shared
 from headwater.platform import Platform
 from tests.cost.conftest import build
 from tests.cost.test_budgets import ONLY_CONTROL_PLANE, PRODUCT_BUDGET
-from tests.projects import mini_project, write_files
+from tests.projects import leaf_product, mini_project, write_files
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 3, 10, tzinfo=timezone.utc)
@@ -79,19 +79,8 @@ def test_a_new_projects_budget_counts_only_the_days_since_it_existed(tmp_path):
     assert showback.total == pytest.approx(1) and showback.unattributed == pytest.approx(29)
 
 
-EXTRA = {
-    "products/extra.yaml": """
-        products:
-          - name: big_orders
-            domain: sales
-            owner: {team: sales-data, oncall: sales-oncall@example.com}
-            tier: ops
-            inputs: [stg_orders]
-            transform: {sql: sql/big_orders.sql}
-            cost: {budget_per_month: 5}
-        """,
-    "sql/big_orders.sql": "SELECT order_id, amount FROM stg_orders WHERE amount > 50\n",
-}
+EXTRA = leaf_product("big_orders", "SELECT order_id, amount FROM stg_orders WHERE amount > 50\n",
+                     "cost: {budget_per_month: 5}")
 
 
 def test_a_product_added_later_pays_shared_cost_only_from_its_first_step(tmp_path):

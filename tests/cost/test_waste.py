@@ -9,7 +9,7 @@ import pytest
 from headwater.cost.attribution import GB, MONTH
 from headwater.platform import Platform
 from tests.cost.conftest import build
-from tests.projects import MINI_FILES, write_files
+from tests.projects import MINI_FILES, leaf_product, write_files
 
 SALES = MINI_FILES["products/sales.yaml"]
 OVER_TIERED = SALES.replace(
@@ -23,18 +23,8 @@ SHORT = SALES.replace(
     "            primary_key: [order_id]\n",
     "            primary_key: [order_id]\n            retention: {snapshots: 1h, min_snapshots: 1}\n")
 OLD = {"runs": 4, "every": timedelta(days=11)}  # first run 44 days ago: older than the 30d window
-EXPORT = {  # a leaf product the team adds to an old project: nobody reads it yet
-    "products/export.yaml": """
-        products:
-          - name: orders_export
-            domain: sales
-            owner: {team: sales-data, oncall: sales-oncall@example.com}
-            tier: ops
-            inputs: [stg_orders]
-            transform: {sql: sql/orders_export.sql}
-        """,
-    "sql/orders_export.sql": "SELECT order_id, amount FROM stg_orders\n",
-}
+# a leaf product the team adds to an old project: nobody reads it yet
+EXPORT = leaf_product("orders_export", "SELECT order_id, amount FROM stg_orders\n")
 
 
 def _findings(platform, kind, window=None):

@@ -124,6 +124,32 @@ def test_split_keeps_clean_chunks_and_takes_the_failing_rows():
     assert [s["qty"] for s in qty.samples] == [-1, -1]  # samples read from the failing rows
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_split_keeps_a_clean_chunk_uncopied_on_one_core_or_many(monkeypatch, parallel):
+    import headwater.contracts.gate as gate
+
+    monkeypatch.setattr(gate, "PARALLEL_ROWS", 0 if parallel else 1 << 40)
+    clean = pa.table({"id": pa.array(range(10_000, 10_300), pa.int64()),
+                      "sid": pa.array([f"c{i}" for i in range(300)], pa.string()),
+                      "qty": pa.array([1] * 300, pa.int32())})
+    batch = pa.concat_tables([_batch(300, seed=1), clean, _batch(300, seed=2)])
+    session = DuckDBSession()
+    try:
+        session.register_arrow(BATCH, with_row_ids(batch))
+        _, verdict = evaluate(session, _plan(), batch.schema, lakehouse=None, now=NOW, samples=0, batch=batch)
+    finally:
+        session.close()
+    passed, quarantined, positions = split(batch, verdict)
+    bad = verdict.failing_rows[positions].tolist()
+    assert bad and not any(300 <= r < 600 for r in bad)  # failures in the first and last chunk only
+    assert passed.schema == quarantined.schema == batch.schema
+    assert quarantined.to_pylist() == batch.take(pa.array(bad, pa.int64())).to_pylist()
+    keep = sorted(set(range(batch.num_rows)) - set(bad))
+    assert passed.to_pylist() == batch.take(pa.array(keep, pa.int64())).to_pylist()
+    for name in batch.column_names:  # the clean chunk is the caller's own buffers, not a copy
+        assert passed[name].chunk(1).buffers()[1].address == batch[name].chunk(1).buffers()[1].address
+
+
 def test_pattern_rules_in_arrow_fail_the_same_rows_as_in_the_engine():
     emails = ["a@b.io", None, "no-at", "x@y.c\n", "é@ü.de", "a@b.IO", "@b.io", "a@b.io x", "ok@host.org"] * 40
     batch = pa.table({"email": pa.array(emails, pa.string()), "code": pa.array(["EUR", "eur"] * 180)})

@@ -143,6 +143,35 @@ columns:
     assert [s["code"] for s in by_id["code_format"].samples] == ["ab1"] * 3
 
 
+@pytest.mark.parametrize("integer_key", [False, True])
+def test_pattern_samples_name_the_first_failing_rows_with_their_key(integer_key):
+    """An integer primary key is read with the patterns (its unique rule is counted there): the
+    samples are the first failing rows, named without a lookup query afterwards."""
+    n = 3000
+    emails = [f"u{i}@x.org" if i % 7 else ("nope" if i % 2 else "no pe") for i in range(n)]
+    ids = list(range(n)) if integer_key else [f"k{i}" for i in range(n)]
+    table = pa.table({"id": pa.array(ids, pa.int64() if integer_key else pa.string()), "email": emails})
+    queries: list[str] = []
+    by_id = _check(f"""
+product: p
+version: 1.0.0
+primary_key: [id]
+columns:
+  - {{name: id, type: {"long" if integer_key else "string"}}}
+  - {{name: email, type: string, checks: [{{pattern: '[^@ ]+@[^@ ]+\\.[a-z]+', id: email_format}}]}}
+""", table, samples=3, queries=queries)
+    assert by_id["email_format"].failed_rows == n // 7 + 1
+    lookups = [sql for sql in queries if " IN (" in sql]
+    if integer_key:  # the first three failing rows, in order, each with its own value
+        assert by_id["email_format"].samples == [{"id": 0, "email": "no pe"}, {"id": 7, "email": "nope"},
+                                                 {"id": 14, "email": "no pe"}]
+        assert not lookups
+    else:  # the first failing values, looked up with the key
+        samples = by_id["email_format"].samples
+        assert len(samples) == 3 and len(lookups) == 1
+        assert all(emails[int(s["id"][1:])] == s["email"] in {"nope", "no pe"} for s in samples)
+
+
 @pytest.mark.parametrize("pattern", ["[A-Z]{3}", r"\d{4}-\d{2}", r"[A-Z]{2}\w", "A|B", r"\*[?]x", "^[a-c]{2}$"])
 def test_fixed_ascii_patterns_become_globs_with_re2s_verdict(pattern):
     import duckdb

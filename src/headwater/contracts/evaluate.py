@@ -158,8 +158,10 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
     when the rows are in memory, else from one streamed read of the relation: each batch's keys
     are marked as it arrives and its patterns searched on every core while the next is read.
     Returns failure counts and up to ``k`` samples per rule: for patterns, the first failing
-    values looked up with the primary key (a value's verdict does not depend on its row); for
-    keys, repeated values with their occurrences (left to ``_samples`` when they cannot be named).
+    rows with their primary key when the read holds it (an integer key with a unique rule), else
+    the first failing values looked up with the key afterwards (a value's verdict does not depend
+    on its row); for keys, repeated values with their occurrences (left to ``_samples`` when they
+    cannot be named).
     """
     checks = [c for c in plan.row_checks if scannable(c, schema)]
     keyed = [c for c in plan.row_checks if c.id in ranges]
@@ -171,12 +173,18 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
     counts = {c.id: 0 for c in checks + nulls}
     values: dict[str, list] = {c.id: [] for c in checks}
     counters = {c.id: KeyCount(ranges[c.id], k) for c in keyed}
+    pk = _pk(plan)
+    inline = bool(pk) and set(pk) <= set(columns)  # failing rows are named from the read itself
 
     def search(part, valid_utf8: bool) -> list[tuple[int, list]]:
         out = []
         for check in checks:
             bad = failing_positions(part.column(check.columns[0]), check.params["pattern"], valid_utf8=valid_utf8)
-            taken = part.column(check.columns[0]).take(pa.array(bad[:k])).to_pylist() if k and len(bad) else []
+            taken = []
+            if k and len(bad):
+                first = pa.array(bad[:k])
+                taken = (part.select(list(dict.fromkeys(pk + [check.columns[0]]))).take(first).to_pylist() if inline
+                         else part.column(check.columns[0]).take(first).to_pylist())
             out.append((len(bad), taken))
         return out
 
@@ -201,11 +209,15 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
                 if len(pending) >= 2 * workers:
                     parts.append(pending.popleft().result())
             parts += [f.result() for f in pending]
+    found: dict[str, list[dict]] = {}
     for part in parts:
         for check, (failed, taken) in zip(checks, part):
             counts[check.id] += failed
-            values[check.id] += [v for v in dict.fromkeys(taken) if v not in values[check.id]]
-    found: dict[str, list[dict]] = {}
+            if inline:
+                rows = found.setdefault(check.id, []) if taken else []
+                rows += [{c: "***" if c in masked else v for c, v in row.items()} for row in taken[:k - len(rows)]]
+            else:
+                values[check.id] += [v for v in dict.fromkeys(taken) if v not in values[check.id]]
     for check in keyed:
         counts[check.id] = counters[check.id].extra()
         repeated = counters[check.id].samples()

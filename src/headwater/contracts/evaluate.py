@@ -128,18 +128,32 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
         external.update(patterns)
     else:
         ranges, external = _integer_keys(session, sub, relation_schema, relation, row_ids, existing, batch)
-        if not row_ids:
-            counted, found = _scan_outside(session, sub, relation_schema, relation, samples, masked, batch, ranges)
+        if not row_ids:  # the scan's rules are counted after the pass: 0 stands in for them until then
+            counted = dict.fromkeys((c.id for c in _scan_rules(sub, relation_schema, ranges)[0]), 0)
             if files is not None:
                 counted.update(footer_nulls(session, sub, relation_schema, files, skip=frozenset(counted)))
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples, existing=existing,
                             masked=masked, strings=strings, external=external, counted=counted, parquet=parquet)
     verdict = run_compiled(session, compiled, now, batch if row_ids else None)
-    for result in verdict.results:
-        if found.get(result.check.id):
-            result.samples = found[result.check.id]
+    sampled = False
+    if not row_ids:
+        def after_read() -> None:  # the engine is free while the last batches are searched
+            nonlocal sampled
+            if samples:
+                _prefix_samples(session, sub, verdict, relation, samples, masked, strings)
+            sampled = True
+
+        scanned, found = _scan_outside(session, sub, relation_schema, relation, samples, masked, batch, ranges,
+                                       after_read)
+        for result in verdict.results:
+            if result.check.id in scanned:
+                failed = scanned[result.check.id]
+                result.failed_rows, result.status = failed, status_for(result.check, failed > 0)
+                result.message = result.check.reason if failed else ""
+            if found.get(result.check.id):
+                result.samples = found[result.check.id]
     if samples:  # samples of failing rules only, taken after the pass
-        _samples(session, sub, verdict, relation, samples, masked, strings, row_ids, ranges)
+        _samples(session, sub, verdict, relation, samples, masked, strings, row_ids, ranges, prefix=not sampled)
     order = {c.id: i for i, c in enumerate(plan.checks)}
     body = sorted(verdict.results + skipped, key=lambda r: order[r.check.id])
     run = CheckRun(plan.product, plan.version, verdict.rows if rows is None else rows, results + body)
@@ -149,27 +163,38 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
 READ_ROWS = 1 << 18  # e-mails: ~6 MB a batch, under glibc's 32 MB mmap threshold, so its heap reuses them (ADR 0011)
 
 
+def _scan_rules(plan: CheckPlan, schema: pa.Schema, ranges: dict[str, KeyRange]):
+    """What ``_scan_outside`` counts: (every rule it counts, pattern rules, unique rules, not-null rules, columns read)."""
+    checks = [c for c in plan.row_checks if scannable(c, schema)]
+    keyed = [c for c in plan.row_checks if c.id in ranges]
+    columns = list(dict.fromkeys([c.columns[0] for c in checks] + [c.columns[0] for c in keyed]))
+    nulls = [c for c in plan.row_checks if c.kind == "not_null" and set(c.columns) <= set(columns)
+             and len(c.columns) == 1]  # read here anyway: Arrow counts the nulls
+    return checks + keyed + nulls, checks, keyed, nulls, columns
+
+
 def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k: int, masked: frozenset[str],
-                  batch: pa.Table | None, ranges: dict[str, KeyRange]) -> tuple[dict[str, int], dict[str, list[dict]]]:
+                  batch: pa.Table | None, ranges: dict[str, KeyRange],
+                  after_read=None) -> tuple[dict[str, int], dict[str, list[dict]]]:
     """Count mode: the rules counted outside the pass, from one read of the columns they need.
 
     Pattern rules on string columns (patterns.py) and unique rules on one integer column of
     narrow range (``ranges``, keys.py: a byte per possible key). The columns come from ``batch``
     when the rows are in memory, else from one streamed read of the relation: each batch's keys
     are marked as it arrives and its patterns searched on every core while the next is read.
+    ``after_read`` is called once the read is done, while the last batches are still searched:
+    the engine is free then (evaluate takes the pass's samples).
     Returns failure counts and up to ``k`` samples per rule: for patterns, the first failing
     rows with their primary key when the read holds it (an integer key with a unique rule), else
     the first failing values looked up with the key afterwards (a value's verdict does not depend
     on its row); for keys, repeated values with their occurrences (left to ``_samples`` when they
     cannot be named).
     """
-    checks = [c for c in plan.row_checks if scannable(c, schema)]
-    keyed = [c for c in plan.row_checks if c.id in ranges]
-    if not checks and not keyed:
+    every, checks, keyed, nulls, columns = _scan_rules(plan, schema, ranges)
+    if not every:
+        if after_read is not None:
+            after_read()
         return {}, {}
-    columns = list(dict.fromkeys([c.columns[0] for c in checks] + [c.columns[0] for c in keyed]))
-    nulls = [c for c in plan.row_checks if c.kind == "not_null" and set(c.columns) <= set(columns)
-             and len(c.columns) == 1]  # read here anyway: Arrow counts the nulls
     counts = {c.id: 0 for c in checks + nulls}
     values: dict[str, list] = {c.id: [] for c in checks}
     counters = {c.id: KeyCount(ranges[c.id], k) for c in keyed}
@@ -194,9 +219,22 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
         for check in nulls:
             counts[check.id] += part.column(check.columns[0]).null_count
 
+    found: dict[str, list[dict]] = {}
+
+    def repeated_keys() -> None:  # on this thread while the pool searches the last batches
+        for check in keyed:
+            counts[check.id] = counters[check.id].extra()
+            repeated = counters[check.id].samples()
+            column = check.columns[0]
+            if repeated:
+                found[check.id] = [{column: "***" if column in masked else v, "occurrences": n} for v, n in repeated]
+
     if batch is not None:
         mark(batch)
         parts = [search(batch.select(columns), False)] if checks else []
+        if after_read is not None:
+            after_read()
+        repeated_keys()
     else:
         reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(READ_ROWS)
         workers = os.cpu_count() or 1
@@ -208,8 +246,11 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
                 mark(b)
                 if len(pending) >= 2 * workers:
                     parts.append(pending.popleft().result())
+            del reader
+            if after_read is not None:
+                after_read()
+            repeated_keys()
             parts += [f.result() for f in pending]
-    found: dict[str, list[dict]] = {}
     for part in parts:
         for check, (failed, taken) in zip(checks, part):
             counts[check.id] += failed
@@ -218,12 +259,6 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
                 rows += [{c: "***" if c in masked else v for c, v in row.items()} for row in taken[:k - len(rows)]]
             else:
                 values[check.id] += [v for v in dict.fromkeys(taken) if v not in values[check.id]]
-    for check in keyed:
-        counts[check.id] = counters[check.id].extra()
-        repeated = counters[check.id].samples()
-        column = check.columns[0]
-        if repeated:
-            found[check.id] = [{column: "***" if column in masked else v, "occurrences": n} for v, n in repeated]
     for check in checks:
         if not values[check.id]:
             continue
@@ -267,9 +302,11 @@ def _integer_keys(session, plan: CheckPlan, schema: pa.Schema, relation: str, ro
 
 
 def _samples(session, plan: CheckPlan, verdict: Verdict, relation: str, k: int, masked: frozenset[str],
-             strings: frozenset[str], row_ids: bool, ranges: dict[str, KeyRange]) -> None:
-    """Up to ``k`` failing rows per failing rule (each query stops early or reads one column)."""
-    if not row_ids:
+             strings: frozenset[str], row_ids: bool, ranges: dict[str, KeyRange], prefix: bool = True) -> None:
+    """Up to ``k`` failing rows per failing rule (each query stops early or reads one column).
+
+    ``prefix``: count mode, take them from the relation's first rows first (False: already done)."""
+    if prefix and not row_ids:
         _prefix_samples(session, plan, verdict, relation, k, masked, strings)
     for i, result in enumerate(verdict.results):
         check = result.check

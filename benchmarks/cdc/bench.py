@@ -29,6 +29,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import headwater  # noqa: F401,I001  before pyarrow loads: Arrow's pool as in every headwater process (arrow_memory.py)
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc

@@ -18,10 +18,9 @@ import time
 from pathlib import Path
 
 HAND_SET_PURGE_DELAY = "MIMALLOC_PURGE_DELAY" in os.environ  # then the other tools get it too
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-import headwater  # noqa: F401  before pyarrow, as in every headwater process: Arrow's pool keeps freed pages (arrow_memory.py)
+import headwater  # noqa: E402,F401,I001  before pyarrow loads, as in every headwater process (arrow_memory.py)
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))

@@ -13,6 +13,7 @@ import resource
 import time
 from pathlib import Path
 
+import headwater  # noqa: F401,I001  before pyarrow loads: Arrow's pool as in every headwater process (arrow_memory.py)
 import duckdb
 import numpy as np
 import pyarrow as pa

@@ -20,11 +20,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import headwater  # noqa: F401,I001  before pyarrow loads: Arrow's pool as in every headwater process (arrow_memory.py)
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-import headwater  # noqa: F401  Arrow's pool as in every headwater process (arrow_memory.py)
 from headwater.contracts.gate import split as gate_split
 from headwater.contracts.model import Severity
 from headwater.contracts.plan import Check

@@ -30,6 +30,8 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import headwater  # noqa: F401  before pyarrow loads: Arrow's pool as in every headwater process (arrow_memory.py)
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE.parent / ".work" / "foundation"
 PRODUCT = "fct_daily_revenue"

@@ -21,6 +21,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import headwater  # noqa: F401  before pyarrow loads: Arrow's pool as in every headwater process (arrow_memory.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 

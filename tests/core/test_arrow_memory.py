@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,15 @@ def test_a_duckdb_session_lets_glibc_reuse_a_freed_batch_without_faulting_it_in_
     # 64 MB freed and allocated again: kept, it costs no page fault; handed back, ~16k (4 KiB each)
     assert _faults_of_a_repeated_batch() < 200
     assert _faults_of_a_repeated_batch(HEADWATER_HEAP_KEEP_MB="0") > 8000
+
+
+BENCHMARKS = sorted(p for p in (Path(__file__).resolve().parents[2] / "benchmarks").glob("*/*.py")
+                    if "__main__" in p.read_text())
+
+
+@pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_benchmark_script_loads_headwater_before_pyarrow(script):
+    """A benchmark that loads pyarrow first measures headwater without its memory pool settings
+    (the contracts benchmark did, until 2026-11-24: the gate's split faulted its pages in again)."""
+    probe = f"import runpy, sys; sys.argv = ['probe']; runpy.run_path({str(script)!r}, run_name='probe'); {USE}"
+    assert _purge_delay(probe) == 30_000

@@ -78,7 +78,7 @@ def headwater_check(path: Path, samples: int):
     schema = pq.read_schema(path)
     with Clock() as took:
         run, _ = evaluate(s, plan, schema, lakehouse=None, now=datetime.now(timezone.utc), row_ids=False,
-                          samples=samples, relation="t", files=[str(path)], parquet=True)  # as `contract check` calls it
+                          samples=samples, relation="t", files=[str(path)])  # as `contract check` passes a table's files
     s.close()
     return took, {r.check.id: r.failed_rows for r in run.results if r.check.level != "schema"}
 

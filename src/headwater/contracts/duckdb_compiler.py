@@ -66,7 +66,7 @@ FAILING = "__hw_failing"
 def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True, samples: int = 5,
                  existing: str | None = None, masked: frozenset[str] = frozenset(),
                  strings: frozenset[str] | None = None, external: dict[str, np.ndarray] | None = None,
-                 counted: dict[str, int] | None = None, parquet: bool = False) -> Compiled:
+                 counted: dict[str, int] | None = None) -> Compiled:
     """The query for a batch.
 
     Count mode (``row_ids=False``, ``contract check``): one aggregate pass with a count per rule.
@@ -81,7 +81,6 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
     keys.py); the pass does not read their columns for them.
     ``existing``: a relation holding rows already in the table; keys found there count as
     duplicates too (used when replaying quarantined rows into a table).
-    ``parquet``: the relation scans Parquet files (row_condition: how accepted values compile).
     """
     rows, dataset = plan.row_checks, plan.dataset_checks
     external, counted = external or {}, counted or {}
@@ -135,7 +134,7 @@ def compile_plan(plan: CheckPlan, *, relation: str = BATCH, row_ids: bool = True
             joins.append(f"LEFT JOIN (SELECT DISTINCT {keys}, true AS __hit FROM {q(view)}) r{i} ON {on}")
             cond = f"{_all_not_null(cols, 'b')} AND r{i}.__hit IS NULL"
         else:
-            cond = row_condition(check, "b", strings, parquet=parquet)
+            cond = row_condition(check, "b", strings)
         # NULL reads as "passes" in count_if, CASE WHEN and WHERE alike; a coalesce per flag cost 10% of the pass
         flags.append(f"({cond}) AS __hw_f{i}")
     masks = (len(rows) + BITS - 1) // BITS
@@ -269,25 +268,14 @@ def _all_not_null(cols: list[str], alias: str) -> str:
     return " AND ".join(f"{alias}.{c} IS NOT NULL" for c in cols) or "true"
 
 
-def row_condition(check: Check, a: str, strings: frozenset[str] | None = None, *, parquet: bool = False) -> str:
-    """SQL that is true when a row FAILS ``check`` (NULL values pass every rule but not_null).
-
-    ``parquet``: the relation scans Parquet files. A column with accepted values has few distinct
-    values, so Parquet writers dictionary-encode it and DuckDB's reader hands it on as dictionary
-    vectors; a cast to an ENUM of the accepted strings is then decided once per dictionary entry
-    (10M orders: 0.024 s against 0.044 s for the CASE). On plain strings (an Arrow batch) the
-    cast is slower than the CASE (0.15 s against 0.11 s), so the gate keeps the CASE.
-    """
+def row_condition(check: Check, a: str, strings: frozenset[str] | None = None) -> str:
+    """SQL that is true when a row FAILS ``check`` (NULL values pass every rule but not_null)."""
     cols = [f"{a}.{q(c)}" for c in check.columns]
     p = check.params
     if check.kind == "not_null":
         return " OR ".join(f"{c} IS NULL" for c in cols)
     col = cols[0] if cols else None
     if check.kind == "accepted_values":
-        if parquet and p["values"] and strings is not None and check.columns[0] in strings \
-                and all(isinstance(v, str) for v in p["values"]):
-            members = ", ".join(lit(v) for v in dict.fromkeys(p["values"]))  # an ENUM refuses duplicates
-            return f"{col} IS NOT NULL AND TRY_CAST({col} AS ENUM({members})) IS NULL"
         if 0 < len(p["values"]) <= CASE_VALUES:  # a short CASE costs half the hash join NOT IN becomes
             whens = " ".join(f"WHEN {lit(v)} THEN false" for v in p["values"])
             return f"CASE {col} {whens} ELSE {col} IS NOT NULL END"

@@ -70,7 +70,7 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
              now: datetime, rows: int | None = None, row_ids: bool = True, samples: int = 5,
              existing: str | None = None, relation: str = BATCH,
              project=None, batch: pa.Table | None = None,
-             files: Sequence[str] | None = None, parquet: bool = False) -> tuple[CheckRun, Verdict | None]:
+             files: Sequence[str] | None = None) -> tuple[CheckRun, Verdict | None]:
     """Every check of ``plan`` over ``relation`` (already registered in ``session``).
 
     ``batch``: the relation's rows in memory (the gate's batch, without ``__hw_row``); lets
@@ -79,9 +79,6 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
 
     ``files``: count mode, the Parquet files ``relation`` reads as they are (no delete files, no
     filter); not-null rules are then counted from their footers (footers.py).
-
-    ``parquet``: ``relation`` scans Parquet files (with or without ``files``), which decides how
-    some rules compile (duckdb_compiler.row_condition).
     """
     schema = schema_results(plan, relation_schema)
     missing = {r.check.columns[0] for r in schema if r.check.id.endswith(".schema")
@@ -133,7 +130,7 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
             if files is not None:
                 counted.update(footer_nulls(session, sub, relation_schema, files, skip=frozenset(counted)))
     compiled = compile_plan(sub, relation=relation, row_ids=row_ids, samples=samples, existing=existing,
-                            masked=masked, strings=strings, external=external, counted=counted, parquet=parquet)
+                            masked=masked, strings=strings, external=external, counted=counted)
     verdict = run_compiled(session, compiled, now, batch if row_ids else None)
     sampled = False
     if not row_ids:

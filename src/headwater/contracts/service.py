@@ -75,7 +75,7 @@ class ContractService:
             session.register_plan("__hw_table", scan)
             run, _ = evaluate(session, plan, scan.schema, lakehouse=self.platform.lakehouse, project=self.platform.project,
                               now=self.platform.clock.now(), row_ids=False, samples=samples,
-                              relation='"__hw_table"', files=None if scan.delete_files else scan.files, parquet=True)
+                              relation='"__hw_table"', files=None if scan.delete_files else scan.files)
         finally:
             session.close()
         run.snapshot_id = scan.snapshot_id

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from headwater.contracts import evaluate as ev
 from headwater.contracts import patterns
 from headwater.contracts.patterns import anchored, failing_positions
 from headwater.contracts.regex_dfa import complement, full_match
@@ -170,6 +171,31 @@ columns:
         samples = by_id["email_format"].samples
         assert len(samples) == 3 and len(lookups) == 1
         assert all(emails[int(s["id"][1:])] == s["email"] in {"nope", "no pe"} for s in samples)
+
+
+def test_not_null_counted_in_the_scan_is_sampled_with_the_pass_rules_in_one_query():
+    """The scan reads ``email`` for its pattern and counts its nulls there; the pass's samples are
+    read once that count is final, so the not-null rule shares their one query."""
+    n = 3000
+    emails = [None if i % 50 == 3 else (f"u{i}@x.org" if i % 7 else "nope") for i in range(n)]
+    table = pa.table({"id": pa.array(range(n), pa.int64()), "email": emails,
+                      "qty": pa.array([-1 if i % 40 == 5 else 1 for i in range(n)], pa.int32())})
+    queries: list[str] = []
+    by_id = _check("""
+product: p
+version: 1.0.0
+primary_key: [id]
+columns:
+  - {name: id, type: long}
+  - {name: email, type: string, nullable: false, checks: [{pattern: '[^@ ]+@[^@ ]+\\.[a-z]+', id: email_format}]}
+  - {name: qty, type: int, checks: [{range: {min: 0}, id: qty_positive}]}
+""", table, samples=2, queries=queries)
+    assert by_id["email.not_null"].failed_rows == n // 50
+    assert by_id["email.not_null"].samples == [{"id": 3, "email": None}, {"id": 53, "email": None}]
+    assert by_id["qty_positive"].samples == [{"id": 5, "qty": -1}, {"id": 45, "qty": -1}]
+    prefix = [sql for sql in queries if f"LIMIT {ev.PREFIX_ROWS}" in sql]
+    assert len(prefix) == 1 and '"email" IS NULL' in prefix[0]
+    assert not [sql for sql in queries if "LIMIT 2" in sql]  # no query of its own for either rule
 
 
 @pytest.mark.parametrize("pattern", ["[A-Z]{3}", r"\d{4}-\d{2}", r"[A-Z]{2}\w", "A|B", r"\*[?]x", "^[a-c]{2}$"])

@@ -134,19 +134,24 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     verdict = run_compiled(session, compiled, now, batch if row_ids else None)
     sampled = False
     if not row_ids:
-        def after_read() -> None:  # the engine is free while the last batches are searched
+        def counted_outside(known: dict[str, int]) -> None:
+            for result in verdict.results:
+                if result.check.id in known:
+                    failed = known[result.check.id]
+                    result.failed_rows, result.status = failed, status_for(result.check, failed > 0)
+                    result.message = result.check.reason if failed else ""
+
+        def after_read(known: dict[str, int]) -> None:  # the engine is free while the last batches are searched
             nonlocal sampled
+            counted_outside(known)  # not-null counts are final: the prefix query samples those rules too
             if samples:
                 _prefix_samples(session, sub, verdict, relation, samples, masked, strings)
             sampled = True
 
         scanned, found = _scan_outside(session, sub, relation_schema, relation, samples, masked, batch, ranges,
                                        after_read)
+        counted_outside(scanned)
         for result in verdict.results:
-            if result.check.id in scanned:
-                failed = scanned[result.check.id]
-                result.failed_rows, result.status = failed, status_for(result.check, failed > 0)
-                result.message = result.check.reason if failed else ""
             if found.get(result.check.id):
                 result.samples = found[result.check.id]
     if samples:  # samples of failing rules only, taken after the pass
@@ -179,10 +184,12 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
     narrow range (``ranges``, keys.py: a byte per possible key). The columns come from ``batch``
     when the rows are in memory, else from one streamed read of the relation: each batch's keys
     are marked as it arrives and its patterns searched on every core while the next is read.
-    ``after_read`` is called once the read is done, while the last batches are still searched:
-    the engine is free then (evaluate takes the pass's samples).
+    ``after_read`` is called once the read is done, while the last batches are still searched
+    (the engine is free then: evaluate takes the pass's samples), with the counts already final
+    (not-null and unique rules).
     Returns failure counts and up to ``k`` samples per rule: for patterns, the first failing
-    rows with their primary key when the read holds it (an integer key with a unique rule), else
+    rows with their primary key when the read holds every key column (as it does an integer key
+    whose unique rule is counted here), else
     the first failing values looked up with the key afterwards (a value's verdict does not depend
     on its row); for keys, repeated values with their occurrences (left to ``_samples`` when they
     cannot be named).
@@ -190,7 +197,7 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
     every, checks, keyed, nulls, columns = _scan_rules(plan, schema, ranges)
     if not every:
         if after_read is not None:
-            after_read()
+            after_read({})
         return {}, {}
     counts = {c.id: 0 for c in checks + nulls}
     values: dict[str, list] = {c.id: [] for c in checks}
@@ -218,7 +225,7 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
 
     found: dict[str, list[dict]] = {}
 
-    def repeated_keys() -> None:  # on this thread while the pool searches the last batches
+    def repeated_keys() -> None:
         for check in keyed:
             counts[check.id] = counters[check.id].extra()
             repeated = counters[check.id].samples()
@@ -229,9 +236,9 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
     if batch is not None:
         mark(batch)
         parts = [search(batch.select(columns), False)] if checks else []
-        if after_read is not None:
-            after_read()
         repeated_keys()
+        if after_read is not None:
+            after_read({c.id: counts[c.id] for c in keyed + nulls})
     else:
         reader = session.con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}").to_arrow_reader(READ_ROWS)
         workers = os.cpu_count() or 1
@@ -244,9 +251,9 @@ def _scan_outside(session, plan: CheckPlan, schema: pa.Schema, relation: str, k:
                 if len(pending) >= 2 * workers:
                     parts.append(pending.popleft().result())
             del reader
+            repeated_keys()  # on this thread while the pool searches the last batches
             if after_read is not None:
-                after_read()
-            repeated_keys()
+                after_read({c.id: counts[c.id] for c in keyed + nulls})
             parts += [f.result() for f in pending]
     for part in parts:
         for check, (failed, taken) in zip(checks, part):

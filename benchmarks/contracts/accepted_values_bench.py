@@ -45,7 +45,8 @@ def datasets(rows: int) -> dict[str, list[str]]:
 def forms() -> dict[str, str]:
     values = ", ".join(f"'{v}'" for v in ACCEPTED)
     return {
-        "case (headwater)": "CASE s " + " ".join(f"WHEN '{v}' THEN false" for v in ACCEPTED) + " ELSE s IS NOT NULL END",
+        "case": "CASE s " + " ".join(f"WHEN '{v}' THEN false" for v in ACCEPTED) + " ELSE s IS NOT NULL END",
+        "list_position (headwater)": f"s IS NOT NULL AND list_position([{values}], s) IS NULL",
         "not in": f"s IS NOT NULL AND s NOT IN ({values})",
         "enum cast": f"s IS NOT NULL AND TRY_CAST(s AS ENUM({values})) IS NULL",
     }

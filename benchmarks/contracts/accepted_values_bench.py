@@ -1,12 +1,13 @@
-"""How an accepted-values rule should compile for DuckDB: CASE, NOT IN, or a cast to an ENUM.
+"""How an accepted-values rule should compile for DuckDB: CASE, list_position, NOT IN, or an ENUM cast.
 
     python benchmarks/contracts/accepted_values_bench.py [--rows 2000000] [--repeat 3]
 
-A cast of a string column to ``ENUM(accepted values)`` is decided once per dictionary entry when
-DuckDB reads a dictionary-encoded Parquet column, so it beats a ``CASE`` on clean data; but every
-value that is NOT in the list takes the cast's failure path, which costs far more than a CASE
-branch. A contract check exists to find dirty data, so the CASE stays (ADR 0012). Four Parquet
-files, 5 accepted values (the benchmark's ``status`` rule), each figure the best of ``--repeat``:
+``list_position([values], s)`` and a cast to ``ENUM(values)`` are both decided once per dictionary
+entry when DuckDB reads a dictionary-encoded Parquet column, so both beat a ``CASE`` on clean data;
+but every value NOT in the list takes the cast's failure path, which costs far more than a CASE
+branch, and a contract check exists to find dirty data. headwater compiles short lists on string
+columns to ``list_position`` (ADR 0012). Four Parquet files, 5 accepted values (the benchmark's
+``status`` rule), each figure the best of ``--repeat``:
 
 - ``clean``: 1 row in 1000 fails, a 6-entry dictionary;
 - ``dirty_plain``: 1 row in 4 fails with a value of its own (pages fall back to plain encoding);

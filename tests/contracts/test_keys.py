@@ -107,19 +107,26 @@ def test_every_path_counts_the_same_duplicates(mode):
         assert verdict.failing_rows[(word >> 1) & 1 == 1].tolist() == dup_rows
 
 
-def test_split_keeps_clean_chunks_and_takes_the_failing_rows():
-    batch = pa.concat_tables([_batch(300, seed=s) for s in (1, 2, 3)])  # three chunks
+def _gate_split(batch: pa.Table, samples: int = 0):
+    """The gate's pass over ``batch`` and its split; checks the split against ``batch.take``."""
     session = DuckDBSession()
     try:
         session.register_arrow(BATCH, with_row_ids(batch))
-        run, verdict = evaluate(session, _plan(), batch.schema, lakehouse=None, now=NOW, samples=2, batch=batch)
+        run, verdict = evaluate(session, _plan(), batch.schema, lakehouse=None, now=NOW, samples=samples, batch=batch)
     finally:
         session.close()
     passed, quarantined, positions = split(batch, verdict)
     bad = verdict.failing_rows[positions].tolist()
+    assert passed.schema == quarantined.schema == batch.schema
     assert quarantined.to_pylist() == batch.take(pa.array(bad, pa.int64())).to_pylist()
     keep = sorted(set(range(batch.num_rows)) - set(bad))
     assert passed.to_pylist() == batch.take(pa.array(keep, pa.int64())).to_pylist()
+    return run, passed, bad
+
+
+def test_split_keeps_clean_chunks_and_takes_the_failing_rows():
+    batch = pa.concat_tables([_batch(300, seed=s) for s in (1, 2, 3)])  # three chunks
+    run, _, _ = _gate_split(batch, samples=2)
     qty = next(r for r in run.results if r.check.id == "qty.range")
     assert [s["qty"] for s in qty.samples] == [-1, -1]  # samples read from the failing rows
 
@@ -133,19 +140,8 @@ def test_split_keeps_a_clean_chunk_uncopied_on_one_core_or_many(monkeypatch, par
                       "sid": pa.array([f"c{i}" for i in range(300)], pa.string()),
                       "qty": pa.array([1] * 300, pa.int32())})
     batch = pa.concat_tables([_batch(300, seed=1), clean, _batch(300, seed=2)])
-    session = DuckDBSession()
-    try:
-        session.register_arrow(BATCH, with_row_ids(batch))
-        _, verdict = evaluate(session, _plan(), batch.schema, lakehouse=None, now=NOW, samples=0, batch=batch)
-    finally:
-        session.close()
-    passed, quarantined, positions = split(batch, verdict)
-    bad = verdict.failing_rows[positions].tolist()
+    _, passed, bad = _gate_split(batch)
     assert bad and not any(300 <= r < 600 for r in bad)  # failures in the first and last chunk only
-    assert passed.schema == quarantined.schema == batch.schema
-    assert quarantined.to_pylist() == batch.take(pa.array(bad, pa.int64())).to_pylist()
-    keep = sorted(set(range(batch.num_rows)) - set(bad))
-    assert passed.to_pylist() == batch.take(pa.array(keep, pa.int64())).to_pylist()
     for name in batch.column_names:  # the clean chunk is the caller's own buffers, not a copy
         assert passed[name].chunk(1).buffers()[1].address == batch[name].chunk(1).buffers()[1].address
 

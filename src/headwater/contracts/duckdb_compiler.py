@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from headwater.arrays import sorted_union
 from headwater.contracts.plan import Check, CheckPlan
 from headwater.contracts.regex_glob import glob
 from headwater.contracts.results import CheckResult, CheckStatus, status_for
@@ -413,7 +414,7 @@ def _failing_rows(table, compiled: Compiled) -> tuple[np.ndarray, list[np.ndarra
     ids = table.column(ROW_ID).to_numpy().astype(np.int64, copy=False)
     masks = [table.column(f"__hw_m{m}").to_numpy().astype(np.int64, copy=False) for m in range(compiled.masks)]
     if compiled.external:
-        every = np.unique(np.concatenate([ids] + list(compiled.external.values())))
+        every = sorted_union(ids, *compiled.external.values())
         merged = [np.zeros(len(every), np.int64) for _ in masks]
         at = np.searchsorted(every, ids)
         for m, mask in enumerate(masks):

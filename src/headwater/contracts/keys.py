@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from headwater.arrays import sorted_union
 from headwater.arrow_memory import scratch
 
 MAX_SPAN = 1 << 27  # bits: 16 MiB per aggregate state in the engine, 1 GiB of counts at most in numpy
@@ -135,7 +136,7 @@ def duplicate_rows(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         slot[offset] = local
         shared = np.flatnonzero(slot[offset] != local)  # rows whose key another row of this chunk holds
         if len(shared):
-            group = np.union1d(shared, slot[offset[shared]])  # every row of those keys
+            group = sorted_union(shared, slot[offset[shared]])  # every row of those keys
             group = group[~extra[group]]  # keys new in this chunk: their first row stays
             order = np.lexsort((group, offset[group]))  # by key, then by position
             ranked, key_sorted = group[order], offset[group][order]

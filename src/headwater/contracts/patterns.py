@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from headwater.arrays import sorted_union
 from headwater.contracts.plan import Check, CheckPlan
 from headwater.contracts.regex_dfa import complement
 from headwater.contracts.regex_glob import glob
@@ -110,7 +111,7 @@ def _piece(arr: pa.Array, pattern: str, valid_utf8: bool = False) -> np.ndarray:
             offsets = _offsets(arr)
             empties = np.flatnonzero(offsets[1:] == offsets[:-1])
             if len(empties):
-                candidates = np.union1d(candidates, empties)
+                candidates = sorted_union(candidates, empties)
         bad = _per_row(arr, pattern, candidates)
     return bad if index is None else index[bad]
 

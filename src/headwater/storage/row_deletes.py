@@ -27,6 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from headwater.arrays import sorted_unique
+
 PATH_FIELD_ID = 2147483546
 POS_FIELD_ID = 2147483545
 _ID = b"PARQUET:field_id"
@@ -48,7 +50,7 @@ def read_positions(io, delete_files: Iterable, data_path: str) -> np.ndarray:
             parts.append(table.column("pos").filter(mask).to_numpy())
     if not parts:
         return np.empty(0, dtype=np.int64)
-    return np.unique(np.concatenate(parts).astype(np.int64))
+    return sorted_unique(np.concatenate(parts).astype(np.int64))
 
 
 def write_position_deletes(meta, io, data_file, positions: np.ndarray, commit_uuid: uuid.UUID,

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from headwater.arrays import sorted_unique
 from headwater.examples.ecommerce._common import (
     CUSTOMERS,
     PRICES,
@@ -152,7 +153,7 @@ def _write_price_changes(path: Path, list_cents: np.ndarray, window: Window,
     product_idx = np.repeat(np.arange(len(list_cents)), per_product)
     seconds = rng.integers(0, window.days * 86_400, len(product_idx))
     # Sorted and unique: (product_id, changed_ts) is the table's primary key.
-    keys = np.unique(product_idx * _KEY_SPAN + seconds)
+    keys = sorted_unique(product_idx * _KEY_SPAN + seconds)
     product_idx, seconds = keys // _KEY_SPAN, keys % _KEY_SPAN
     # Each change moves the price a few percent from the previous one: a cumulative sum of log
     # steps, restarted at every product.

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from headwater.arrays import sorted_union
+
 MatchedFn = Callable[[pa.Table], "pa.Table | None"]
 
 
@@ -210,7 +212,7 @@ def merge_on_read(txn, io, key_columns: list[str], keys: pa.Array, new_rows: pa.
         positions = np.flatnonzero(hit)
         if not len(positions):
             return None
-        deleted = np.union1d(old, positions)
+        deleted = sorted_union(old, positions)
         if len(deleted) > compact_ratio * task.file.record_count \
                 or task.file.file_size_in_bytes < small_file_bytes:
             return task.file, replaced, live_rows(task), None, len(positions)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from headwater.arrays import sorted_unique
 from headwater.clock import Clock
 from headwater.spec.types import parse_duration
 
@@ -195,7 +196,7 @@ class DedupeState:
         if lo == hi:
             self._buckets.setdefault(lo, []).extend(keys)
             return
-        for b in np.unique(buckets).tolist():
+        for b in sorted_unique(buckets).tolist():
             mask = buckets == b
             self._buckets.setdefault(b, []).extend(k for k, m in zip(keys, mask) if m)
 

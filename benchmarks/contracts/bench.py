@@ -174,19 +174,25 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--tools", default="soda4,soda,pandera,gx,dcc")
-    ap.add_argument("--data", default="/tmp/hwc/bench_orders.parquet")
+    ap.add_argument("--data", default=None, help="default /tmp/hwc/bench_orders.parquet (_dirtyN with --dirty N)")
+    ap.add_argument("--dirty", type=int, default=1,
+                    help="plant N times as many violations, each bad string a value of its own (data.py); "
+                         "results go to results_dirtyN.json/.md")
     ap.add_argument("--keep-tools", action="store_true", help="Keep tool results of the last run.")
     ap.add_argument("--note", default="the machine's 2 cores were shared with other engineers' work during the run",
                     help="What else ran on the machine (written to results.md).")
     args = ap.parse_args()
-    path = Path(args.data)
+    path = Path(args.data or ("/tmp/hwc/bench_orders.parquet" if args.dirty == 1
+                              else f"/tmp/hwc/bench_orders_dirty{args.dirty}.parquet"))
+    out = "results" if args.dirty == 1 else f"results_dirty{args.dirty}"
     if not path.exists() or pq.read_metadata(path).num_rows != args.rows:
-        generate(path, args.rows)
+        generate(path, args.rows, dirty=args.dirty)
     truth = json.loads(Path(str(path) + ".truth.json").read_text())
     columns = _plan().touched_columns()
     started, load_before = time.perf_counter(), open("/proc/loadavg").read().split()[:3]
     pool = f"{pa.default_memory_pool().backend_name}, MIMALLOC_PURGE_DELAY={os.environ.get('MIMALLOC_PURGE_DELAY')}"
-    res: dict = {"arrow_pool": pool, "rows": args.rows, "rules": len(_plan().checks), "machine": machine(args.note),
+    res: dict = {"arrow_pool": pool, "rows": args.rows, "dirty": args.dirty, "rules": len(_plan().checks),
+                 "machine": machine(args.note),
                  "truth": truth,
                  "seconds": {}, "exact": {}, "notes": {}}
 
@@ -219,7 +225,7 @@ def main() -> None:
     for name in [t for t in args.tools.split(",") if t]:
         seconds, counts, note = tool(name, path)
         record(name, seconds, counts, note)
-    previous = HERE / "results.json"
+    previous = HERE / f"{out}.json"
     if previous.exists() and args.keep_tools:  # tools measured in an earlier run on the same data
         old = json.loads(previous.read_text())
         for name in TOOLS:
@@ -241,8 +247,9 @@ def main() -> None:
         "fastest_other_tool": min(((v, k) for k, v in s.items() if k in TOOLS
                                    and v is not None), default=(None, None))[1],
     }
-    (HERE / "results.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
-    lines = [f"# Contracts benchmark: {args.rows:,} rows, {res['rules']} rules", "",
+    (HERE / f"{out}.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
+    dirt = "" if args.dirty == 1 else f" ({args.dirty}x the planted violations, each bad string its own value)"
+    lines = [f"# Contracts benchmark: {args.rows:,} rows{dirt}, {res['rules']} rules", "",
              f"Machine: {res['machine']['cpu']}, nproc={res['machine']['nproc']}, python {res['machine']['python']}, "
              f"duckdb {res['machine']['duckdb']}, pyarrow {res['machine']['pyarrow']} (memory pool: {res['arrow_pool']}). "
              f"{res['machine']['shared']}.", "",
@@ -257,7 +264,7 @@ def main() -> None:
     lines += ["", "Gate split, its fastest run: " + ", ".join(f"{k} = {v}" for k, v in res["gate_split"].items())]
     lines += ["", f"Load average before / after: {res['load_before']} / {res['load_after']}; "
               f"wall time of the whole run {res['run_seconds']} s."]
-    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+    (HERE / f"{out}.md").write_text("\n".join(lines) + "\n")
 
 
 def _cpu_ratio(res: dict, run: str, base: str) -> float:

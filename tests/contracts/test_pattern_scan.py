@@ -57,6 +57,14 @@ def _check(contract_yaml: str, table: pa.Table, samples: int, queries: list | No
     return {r.check.id: r for r in run.results}
 
 
+
+KEYED = """product: p
+version: 1.0.0
+primary_key: [id]
+columns:
+  - {name: id, type: long}
+"""  # the head of the contracts below: a table keyed by an integer id
+
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_the_dfa_and_its_complement_agree_with_re2(pattern):
     values = _strings(hash(pattern) % 1000, 4000)
@@ -128,13 +136,7 @@ def test_contract_check_counts_pattern_rules_outside_the_pass_with_samples():
     emails = [f"u{i}@x.org" if i % 7 else "nope" for i in range(n)]
     codes = [None if i % 11 == 0 else ("AB1" if i % 5 else "ab1") for i in range(n)]
     table = pa.table({"id": pa.array(range(n), pa.int64()), "email": emails, "code": codes})
-    by_id = _check("""
-product: p
-version: 1.0.0
-primary_key: [id]
-columns:
-  - {name: id, type: long}
-  - {name: email, type: string, pii: true, checks: [{pattern: '[^@ ]+@[^@ ]+\\.[a-z]+', id: email_format}]}
+    by_id = _check(KEYED + """  - {name: email, type: string, pii: true, checks: [{pattern: '[^@ ]+@[^@ ]+\\.[a-z]+', id: email_format}]}
   - {name: code, type: string, checks: [{pattern: '[A-Z]{2}\\d', id: code_format}]}
 """, table, samples=3)
     assert by_id["email_format"].failed_rows == sum(1 for e in emails if e == "nope")
@@ -181,13 +183,7 @@ def test_not_null_counted_in_the_scan_is_sampled_with_the_pass_rules_in_one_quer
     table = pa.table({"id": pa.array(range(n), pa.int64()), "email": emails,
                       "qty": pa.array([-1 if i % 40 == 5 else 1 for i in range(n)], pa.int32())})
     queries: list[str] = []
-    by_id = _check("""
-product: p
-version: 1.0.0
-primary_key: [id]
-columns:
-  - {name: id, type: long}
-  - {name: email, type: string, nullable: false, checks: [{pattern: '[^@ ]+@[^@ ]+\\.[a-z]+', id: email_format}]}
+    by_id = _check(KEYED + """  - {name: email, type: string, nullable: false, checks: [{pattern: '[^@ ]+@[^@ ]+\\.[a-z]+', id: email_format}]}
   - {name: qty, type: int, checks: [{range: {min: 0}, id: qty_positive}]}
 """, table, samples=2, queries=queries)
     assert by_id["email.not_null"].failed_rows == n // 50
@@ -250,13 +246,7 @@ def test_samples_come_from_the_first_rows_in_one_query_or_from_a_query_per_rule(
     table = pa.table({"id": pa.array(range(n), pa.int64()), "qty": pa.array(qty, pa.int32()), "status": status})
     monkeypatch.setattr(ev, "PREFIX_ROWS", 100)
     queries: list[str] = []
-    by_id = _check("""
-product: p
-version: 1.0.0
-primary_key: [id]
-columns:
-  - {name: id, type: long}
-  - {name: qty, type: int, checks: [{range: {min: 1}, id: qty_positive}]}
+    by_id = _check(KEYED + """  - {name: qty, type: int, checks: [{range: {min: 1}, id: qty_positive}]}
   - {name: status, type: string, checks: [{accepted_values: [a, b], id: status_known}]}
 """, table, samples=3, queries=queries)
     assert by_id["qty_positive"].samples == [{"id": 0, "qty": 0}, {"id": 10, "qty": 0}, {"id": 20, "qty": 0}]

@@ -182,6 +182,8 @@ def main() -> None:
     ap.add_argument("--note", default="the machine's 2 cores were shared with other engineers' work during the run",
                     help="What else ran on the machine (written to results.md).")
     args = ap.parse_args()
+    if args.dirty < 1:
+        ap.error(f"--dirty {args.dirty}: give a whole number of times the planted violations, 1 or more")
     path = Path(args.data or ("/tmp/hwc/bench_orders.parquet" if args.dirty == 1
                               else f"/tmp/hwc/bench_orders_dirty{args.dirty}.parquet"))
     out = "results" if args.dirty == 1 else f"results_dirty{args.dirty}"

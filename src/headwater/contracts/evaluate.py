@@ -23,6 +23,7 @@ from headwater.contracts.duckdb_compiler import (
     lit,
     q,
     row_condition,
+    row_result,
     run_compiled,
     sample_sql,
 )
@@ -135,11 +136,9 @@ def evaluate(session, plan: CheckPlan, relation_schema: pa.Schema, *, lakehouse:
     sampled = False
     if not row_ids:
         def counted_outside(known: dict[str, int]) -> None:
-            for result in verdict.results:
+            for i, result in enumerate(verdict.results):
                 if result.check.id in known:
-                    failed = known[result.check.id]
-                    result.failed_rows, result.status = failed, status_for(result.check, failed > 0)
-                    result.message = result.check.reason if failed else ""
+                    verdict.results[i] = row_result(result.check, known[result.check.id], result.samples)
 
         def after_read(known: dict[str, int]) -> None:  # the engine is free while the last batches are searched
             nonlocal sampled
